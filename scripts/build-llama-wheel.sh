@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Build llama-cpp-python from source for AVX2/FMA once, and cache the wheel.
+# Prints the wheel's path. A second run with the same version and flags reuses the cached wheel.
+# The flags are the single source of truth for the local build and the Dockerfile (LLAMA_CMAKE_ARGS).
+set -euo pipefail
+
+LLAMA_CPP_PYTHON_VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
+LLAMA_CMAKE_ARGS="${LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_CURL=OFF}"
+PYTHON="${PYTHON:-python3}"
+cache="${TEXT2PIXI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/text2pixi}"
+key=$(printf '%s %s' "$LLAMA_CPP_PYTHON_VERSION" "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
+dir="$cache/wheels/llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION-$key"
+
+wheel=$(ls "$dir"/llama_cpp_python-"$LLAMA_CPP_PYTHON_VERSION"-*.whl 2>/dev/null | head -n1 || true)
+if [ -n "$wheel" ]; then
+  echo "llama-cpp-python: cached wheel $wheel" >&2
+  echo "$wheel"
+  exit 0
+fi
+
+mkdir -p "$dir"
+log="$dir/build.log"
+echo "llama-cpp-python $LLAMA_CPP_PYTHON_VERSION: building from source (about 8-13 minutes on 2 cores)" >&2
+echo "  CMAKE_ARGS=$LLAMA_CMAKE_ARGS" >&2
+echo "  full log: $log" >&2
+start=$(date +%s)
+set +e
+CMAKE_ARGS="$LLAMA_CMAKE_ARGS" FORCE_CMAKE=1 CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" \
+  "$PYTHON" -m pip wheel -v --no-deps --no-binary llama-cpp-python \
+  "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" -w "$dir" 2>&1 \
+  | tee "$log" \
+  | grep --line-buffered -oE '^ *\[[0-9]+/[0-9]+\]' \
+  | while read -r step; do printf '\r  compiling %s' "$step" >&2; done
+status=${PIPESTATUS[0]}
+set -e
+printf '\n' >&2
+wheel=$(ls "$dir"/llama_cpp_python-"$LLAMA_CPP_PYTHON_VERSION"-*.whl 2>/dev/null | head -n1 || true)
+if [ "$status" -ne 0 ] || [ -z "$wheel" ]; then
+  echo "llama-cpp-python build failed (exit $status); last lines of $log:" >&2
+  tail -n 30 "$log" >&2
+  exit 1
+fi
+echo "llama-cpp-python: built $wheel in $(( $(date +%s) - start ))s" >&2
+echo "$wheel"

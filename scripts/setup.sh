@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# One-step set-up on a fresh Debian machine: system packages, a virtualenv with text2pixi,
+# llama-cpp-python built for AVX2/FMA (cached), pixi.js from npm, and the requested models.
+#   scripts/setup.sh [--browser] [--models "name ..."]
+# Idempotent: a second run only checks what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+browser=0
+models="qwen2.5-coder-1.5b-instruct-q4_k_m"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --browser) browser=1 ;;
+    --models) models="$2"; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+PIXI_VERSION="8.22.0"
+cache="${TEXT2PIXI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/text2pixi}"
+export TEXT2PIXI_CACHE_DIR="$cache"
+
+need=()
+command -v cmake >/dev/null || need+=(cmake)
+command -v g++ >/dev/null || need+=(g++)
+command -v npm >/dev/null || need+=(nodejs npm)
+"$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ "$browser" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "==> system packages: ${need[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> virtualenv $VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+fi
+
+if ! "$VENV/bin/python" -c 'import llama_cpp' 2>/dev/null; then
+  echo "==> llama-cpp-python"
+  wheel=$(PYTHON="$VENV/bin/python" scripts/build-llama-wheel.sh)
+  "$VENV/bin/python" -m pip install -q "$wheel"
+fi
+
+echo "==> text2pixi and its Python dependencies"
+"$VENV/bin/python" -m pip install -q -e '.[test]'
+
+if [ ! -f "$cache/npm/node_modules/pixi.js/package.json" ] \
+   || ! grep -q "\"version\": \"$PIXI_VERSION\"" "$cache/npm/node_modules/pixi.js/package.json"; then
+  echo "==> pixi.js $PIXI_VERSION (npm)"
+  mkdir -p "$cache/npm"
+  npm install --silent --no-audit --no-fund --no-save --prefix "$cache/npm" "pixi.js@$PIXI_VERSION"
+fi
+
+for m in $models; do
+  echo "==> model $m"
+  "$VENV/bin/text2pixi" model fetch "$m"
+done
+echo "==> set-up complete"

@@ -1,0 +1,244 @@
+"""The engine: a warm model that turns one sentence into a validated :class:`Scene`.
+
+One :class:`Engine` holds one loaded GGUF model (load once, serve many) and is used by one thread
+at a time (a lock guards it). Generation goes through instructor in ``JSON_SCHEMA`` mode: instructor
+supplies the schema, validates the reply with pydantic and re-asks with the validation error, up to
+``max_retries`` times. Our ``create`` function underneath is a chat-completion look-alike that
+decodes with the schema's whitespace-free grammar (``grammar.py``) in the sample-first loop
+(``decoding.py``), so every attempt is syntactically valid JSON of the right shape and only the
+semantic checks can fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import instructor
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from llama_cpp import Llama
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from openai.types.completion_usage import CompletionUsage
+from pydantic import BaseModel, Field
+
+from text2pixi import registry
+from text2pixi.decoding import ConstrainedDecoder, DecodeStats
+from text2pixi.errors import EmptyPrompt, GenerationFailed, OutputTruncated, PromptTooLong
+from text2pixi.grammar import compact_gbnf
+from text2pixi.prompt import build_messages
+from text2pixi.scene import Scene
+from text2pixi.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Used when a GGUF file carries no chat template: ChatML, which most instruct models understand.
+_CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+class AttemptStats(BaseModel):
+    """One call of the model (the first try or a re-ask)."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    full_passes: int = Field(description="grammar rejections that needed a full-vocabulary pass")
+    ttft_s: float
+    decode_s: float
+    decode_tps: float
+    finish_reason: str
+
+
+class Translation(BaseModel):
+    """A validated scene and how it was made."""
+
+    scene: Scene
+    scene_json: str
+    model: str
+    attempts: list[AttemptStats]
+    wall_s: float
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(a.output_tokens for a in self.attempts)
+
+
+def check_prompt(prompt: str, max_chars: int) -> str:
+    """Reject empty or oversized prompts before they cost any model time."""
+    text = prompt.strip()
+    if not text:
+        raise EmptyPrompt("the prompt is empty; describe the animation, e.g. 'a red ball bounces'")
+    if len(text) > max_chars:
+        raise PromptTooLong(f"the prompt has {len(text)} characters; the limit is {max_chars}")
+    return text
+
+
+class Engine:
+    """A loaded model plus everything needed to turn prompts into scenes with it."""
+
+    def __init__(self, settings: Settings | None = None, *, model: str | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.model_name = model or self.settings.model
+        self.model_path: Path = registry.resolve(self.model_name, self.settings.models_dir)
+        t0 = time.perf_counter()
+        self.llm = Llama(
+            model_path=str(self.model_path),
+            n_ctx=self.settings.n_ctx,
+            n_threads=self.settings.n_threads,
+            n_threads_batch=self.settings.n_threads,
+            n_batch=self.settings.n_batch,
+            seed=self.settings.seed,
+            verbose=False,
+        )
+        self.load_s = time.perf_counter() - t0
+        self.model_id = self.model_path.name if registry.is_path_like(self.model_name) else self.model_name
+        self._decoder = ConstrainedDecoder(self.llm)
+        self._formatter = self._make_formatter()
+        self._lock = threading.Lock()
+        self._attempts: list[AttemptStats] = []
+        self._create = instructor.patch(create=self._chat_completion, mode=instructor.Mode.JSON_SCHEMA)
+        self.primed = False
+        log.info("loaded %s in %.1fs (%d threads, n_ctx %d)", self.model_id, self.load_s,
+                 self.settings.n_threads, self.settings.n_ctx)
+
+    def _make_formatter(self) -> Jinja2ChatFormatter:
+        model = self.llm._model
+        template = self.llm.metadata.get("tokenizer.chat_template") or _CHATML
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(self.llm.token_eos()),
+            bos_token=model.token_get_text(self.llm.token_bos()),
+            add_generation_prompt=True,
+        )
+
+    def _tokens(self, messages: list[dict[str, Any]]) -> list[int]:
+        text = self._formatter(messages=messages).prompt
+        # The template writes the BOS token itself where the model wants one.
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def prime(self) -> float:
+        """Evaluate the fixed system prefix once so every request starts warm; returns seconds spent."""
+        with self._lock:
+            marker = "\x00"
+            text = self._formatter(messages=build_messages(marker)).prompt
+            prefix = text[: text.index(marker)]
+            tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
+            t0 = time.perf_counter()
+            self._decoder.prefill(tokens)
+            self.primed = True
+            return time.perf_counter() - t0
+
+    def _chat_completion(self, *, messages: list[dict[str, Any]], response_format: dict[str, Any],
+                         max_tokens: int | None = None, **_: Any) -> ChatCompletion:
+        """A chat-completion call in OpenAI's shape, decoded under the schema's grammar."""
+        schema = response_format["json_schema"]["schema"]
+        gbnf = compact_gbnf(schema)
+        tokens = self._tokens(messages)
+        decoded = self._decoder.generate(
+            tokens,
+            gbnf,
+            max_tokens=max_tokens or self.settings.max_tokens,
+            # A re-ask at temperature 0 tends to repeat the same mistake; later attempts explore.
+            temperature=self.settings.temperature if not self._attempts else max(
+                self.settings.temperature, self.settings.retry_temperature
+            ),
+            seed=self.settings.seed + len(self._attempts),
+        )
+        stats: DecodeStats = decoded.stats
+        self._attempts.append(
+            AttemptStats(
+                prompt_tokens=stats.prompt_tokens,
+                cached_tokens=stats.cached_tokens,
+                output_tokens=stats.output_tokens,
+                full_passes=stats.full_passes,
+                ttft_s=round(stats.ttft_s, 4),
+                decode_s=round(stats.decode_s, 4),
+                decode_tps=round(stats.decode_tps, 2),
+                finish_reason=decoded.finish_reason,
+            )
+        )
+        return ChatCompletion(
+            id=f"t2p-{uuid.uuid4().hex}",
+            object="chat.completion",
+            created=int(time.time()),
+            model=self.model_id,
+            choices=[
+                Choice(
+                    index=0,
+                    finish_reason=decoded.finish_reason,  # type: ignore[arg-type]
+                    message=ChatCompletionMessage(role="assistant", content=decoded.text),
+                )
+            ],
+            usage=CompletionUsage(
+                prompt_tokens=stats.prompt_tokens,
+                completion_tokens=stats.output_tokens,
+                total_tokens=stats.prompt_tokens + stats.output_tokens,
+            ),
+        )
+
+    def translate(self, prompt: str, *, max_tokens: int | None = None) -> Translation:
+        """Turn a description into a validated scene, re-asking on validation errors.
+
+        Raises :class:`EmptyPrompt`, :class:`PromptTooLong`, :class:`OutputTruncated` (the
+        document did not fit in ``max_tokens``) or :class:`GenerationFailed` (no attempt passed
+        validation); never returns an invalid scene.
+        """
+        text = check_prompt(prompt, self.settings.max_prompt_chars)
+        with self._lock:
+            self._attempts = []
+            t0 = time.perf_counter()
+            try:
+                scene = self._create(
+                    response_model=Scene,
+                    messages=build_messages(text),
+                    max_retries=self.settings.max_retries + 1,
+                    max_tokens=max_tokens or self.settings.max_tokens,
+                    strict=False,
+                )
+            except IncompleteOutputException as exc:
+                raise OutputTruncated(
+                    f"the model's reply did not finish within {max_tokens or self.settings.max_tokens} tokens",
+                    attempts=len(self._attempts),
+                    last_output=_content(exc.last_completion),
+                ) from None
+            except InstructorRetryException as exc:
+                raise GenerationFailed(
+                    f"no valid scene after {exc.n_attempts} attempts; last error: {_first_line(exc)}",
+                    attempts=exc.n_attempts,
+                    last_output=_content(exc.last_completion),
+                ) from None
+            wall = time.perf_counter() - t0
+            self.primed = True
+            return Translation(
+                scene=scene,
+                scene_json=scene.to_json(),
+                model=self.model_id,
+                attempts=list(self._attempts),
+                wall_s=round(wall, 4),
+            )
+
+
+def _content(completion: Any) -> str:
+    try:
+        return str(completion.choices[0].message.content or "")
+    except (AttributeError, IndexError):
+        return ""
+
+
+_PYDANTIC_NOISE = re.compile(r"\s*\[type=.*?, input_type=\w+\]|\s*For further information visit \S+", re.DOTALL)
+
+
+def _first_line(exc: Exception) -> str:
+    """The validation error in one readable line, without pydantic's input echo and links."""
+    cause = exc.__cause__ or exc
+    text = _PYDANTIC_NOISE.sub("", str(cause))
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())[:500]

@@ -1,0 +1,78 @@
+"""The error hierarchy, designed once.
+
+User mistakes (bad prompt, unknown model) derive from :class:`UserError`; runtime failures (model
+could not produce a valid scene, corrupt model file) derive from :class:`Text2PixiError` directly.
+The HTTP layer maps each class to one status code via :attr:`Text2PixiError.code` and
+:attr:`Text2PixiError.http_status`; the CLI prints ``str(error)`` on one line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Text2PixiError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    code: str = "internal_error"
+    http_status: int = 500
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON error body: a stable machine code and a human message."""
+        return {"error": self.code, "message": str(self)}
+
+
+class UserError(Text2PixiError):
+    """The caller asked for something we cannot do; retrying the same request will not help."""
+
+    code = "bad_request"
+    http_status = 400
+
+
+class EmptyPrompt(UserError):
+    code = "empty_prompt"
+
+
+class PromptTooLong(UserError):
+    code = "prompt_too_long"
+    http_status = 413
+
+
+class UnknownModel(UserError):
+    code = "unknown_model"
+
+
+class ModelError(Text2PixiError):
+    """A model file is missing, partial or corrupt; it is never loaded in that state."""
+
+    code = "model_unavailable"
+    http_status = 503
+
+
+class GenerationError(Text2PixiError):
+    """The model ran but did not yield a valid scene."""
+
+    code = "generation_failed"
+    http_status = 422
+
+    def __init__(self, message: str, *, attempts: int = 0, last_output: str = "") -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_output = last_output
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["attempts"] = self.attempts
+        return body
+
+
+class OutputTruncated(GenerationError):
+    """Generation hit ``max_tokens`` before the JSON document was complete."""
+
+    code = "output_truncated"
+
+
+class GenerationFailed(GenerationError):
+    """Every attempt (first try plus retries) produced JSON that failed validation."""
+
+    code = "generation_failed"

@@ -1,0 +1,84 @@
+"""Shared fixtures: real models (no mocks), loaded once per session.
+
+Tests marked ``model`` use SmolLM2 (fast, weak); tests marked ``slow`` use the default Qwen model
+and run when ``TEXT2PIXI_SLOW=1`` (``make test`` and CI set it). A model that is not fetched is an
+error, not a skip: ``make test`` fetches both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from text2pixi import registry
+from text2pixi.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("TEXT2PIXI_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="needs the default model; set TEXT2PIXI_SLOW=1 (make test does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def _settings(model: str) -> Settings:
+    settings = Settings(model=model, n_threads=2, max_retries=1)
+    try:
+        registry.resolve(model, settings.models_dir)
+    except Exception as exc:  # noqa: BLE001 - turned into a clear test error
+        pytest.fail(f"{exc} (make setup-test fetches the test models)")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def small_settings() -> Settings:
+    return _settings(registry.SMALL_MODEL)
+
+
+@pytest.fixture(scope="session")
+def small_engine(small_settings: Settings):
+    from text2pixi.engine import Engine
+
+    return Engine(small_settings)
+
+
+@pytest.fixture(scope="session")
+def qwen_engine():
+    from text2pixi.engine import Engine
+
+    engine = Engine(_settings(registry.DEFAULT_MODEL))
+    engine.prime()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def pixi_js() -> str:
+    from text2pixi.pixi_bundle import load_pixi_js
+
+    return load_pixi_js(Settings().pixi_js_path)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (its own browser download cannot work offline)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).exists():
+        pytest.fail("chromium is not installed (make setup-test installs it)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"],
+        )
+        yield b
+        b.close()
