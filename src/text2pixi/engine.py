@@ -200,7 +200,7 @@ class Engine:
                 scene = self._create(
                     response_model=Scene,
                     messages=build_messages(text),
-                    max_retries=self.settings.max_retries + 1,
+                    max_retries=self.settings.max_retries,  # re-asks after the first attempt
                     max_tokens=max_tokens or self.settings.max_tokens,
                     strict=False,
                 )

@@ -49,8 +49,8 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     ),
     (
         "the word Hello fades in at the top, then a purple square slides down from the centre",
-        '{"bg":"white","objects":[{"type":"text","id":"hello","x":400,"y":80,"text":"Hello","size":48,'
-        '"color":"black","alpha":0},{"type":"rect","id":"square","x":400,"y":300,"w":80,"h":80,"color":"purple"}],'
+        '{"bg":"white","objects":[{"type":"text","id":"hello","x":400,"y":80,"text":"Hello","color":"black",'
+        '"alpha":0,"size":48},{"type":"rect","id":"square","x":400,"y":300,"w":80,"h":80,"color":"purple"}],'
         '"anims":[{"type":"fade","target":"hello","to":1,"dur":1},'
         '{"type":"move","target":"square","x":400,"y":500,"dur":1.5,"delay":1,"ease":"easeOut"}]}',
     ),
