@@ -19,7 +19,9 @@ demo: setup  ## translate PROMPT end to end on the default model
 	$(VENV)/bin/text2pixi translate "$(PROMPT)" --out "$(OUT)"
 	@echo "open $(OUT)/scene.html in a browser to watch it"
 
-test: setup-test  ## install, then run every test (the default-model ones included)
+test: setup-test  ## install, then lint, type-check and run every test (the default-model ones included)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
 	TEXT2PIXI_SLOW=1 $(PY) -m pytest
 
 test-fast: setup-test  ## skip the tests that need the default model

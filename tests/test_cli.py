@@ -40,7 +40,8 @@ def test_model_list_shows_the_registry() -> None:
         (["translate", "   "], "error: the prompt is empty"),
         (["translate", "x" * 1001], "error: the prompt has 1001 characters; the limit is 1000"),
         (["translate", "a ball", "--model", "nope"], "error: unknown model 'nope'"),
-        (["translate", "a ball", "--model", "/nonexistent/m.gguf"], "error: model file /nonexistent/m.gguf does not exist"),
+        (["translate", "a ball", "--model", "/nonexistent/m.gguf"],
+         "error: model file /nonexistent/m.gguf does not exist"),
         (["model", "fetch", "nope"], "error: unknown model 'nope'"),
     ],
 )

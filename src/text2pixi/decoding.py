@@ -170,7 +170,7 @@ class ConstrainedDecoder:
         if len(tokens) >= llm.n_ctx():
             raise ValueError(f"prompt has {len(tokens)} tokens; the context holds {llm.n_ctx()}")
         reuse = 0
-        for a, b in zip(llm.input_ids[: llm.n_tokens], tokens):
+        for a, b in zip(llm.input_ids[: llm.n_tokens], tokens, strict=False):
             if a != b:
                 break
             reuse += 1
@@ -186,7 +186,7 @@ class ConstrainedDecoder:
     def generate(
         self,
         prompt_tokens: list[int],
-        gbnf: str,
+        gbnf: str | None,
         *,
         max_tokens: int,
         temperature: float = 0.0,
@@ -197,10 +197,12 @@ class ConstrainedDecoder:
 
         ``sample_first=False`` masks the whole vocabulary at every step (what llama-cpp-python's
         own grammar path does); it is the reference the fast path must match token for token.
+        ``gbnf=None`` decodes without constraint (the benchmark's baseline).
         """
         llm = self.llm
-        grammar = self.sampler(gbnf)
-        grammar.reset()
+        grammar = self.sampler(gbnf) if gbnf is not None else None
+        if grammar is not None:
+            grammar.reset()
         rng = np.random.default_rng(seed)
         stats = DecodeStats(prompt_tokens=len(prompt_tokens))
         budget = min(max_tokens, llm.n_ctx() - len(prompt_tokens) - 1)
@@ -213,8 +215,8 @@ class ConstrainedDecoder:
         t_first: float | None = None
         for _ in range(max(0, budget)):
             logits = self.logits()
-            token = _pick(logits, temperature, rng) if sample_first else -1
-            if token < 0 or not grammar.accepts(token):
+            token = _pick(logits, temperature, rng) if sample_first or grammar is None else -1
+            if grammar is not None and (token < 0 or not grammar.accepts(token)):
                 stats.full_passes += 1
                 masked = grammar.mask(logits)
                 if not np.isfinite(masked).any():
@@ -222,7 +224,8 @@ class ConstrainedDecoder:
                 token = _pick(masked, temperature, rng)
             if t_first is None:
                 t_first = time.perf_counter()
-            grammar.accept(token)
+            if grammar is not None:
+                grammar.accept(token)
             stats.output_tokens += 1
             if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
                 finish = "stop"

@@ -121,7 +121,7 @@ class Engine:
         )
 
     def _tokens(self, messages: list[dict[str, Any]]) -> list[int]:
-        text = self._formatter(messages=messages).prompt
+        text = self._formatter(messages=messages).prompt  # type: ignore[arg-type]
         # The template writes the BOS token itself where the model wants one.
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
@@ -129,7 +129,7 @@ class Engine:
         """Evaluate the fixed system prefix once so every request starts warm; returns seconds spent."""
         with self._lock:
             marker = "\x00"
-            text = self._formatter(messages=build_messages(marker)).prompt
+            text = self._formatter(messages=build_messages(marker)).prompt  # type: ignore[arg-type]
             prefix = text[: text.index(marker)]
             tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
             t0 = time.perf_counter()

@@ -94,7 +94,9 @@ def get_spec(name: str) -> ModelSpec:
         return REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(REGISTRY))
-        raise UnknownModel(f"unknown model {name!r}; registered models: {known}, or pass a path to a .gguf file") from None
+        raise UnknownModel(
+            f"unknown model {name!r}; registered models: {known}, or pass a path to a .gguf file"
+        ) from None
 
 
 def is_path_like(name: str) -> bool:
@@ -136,7 +138,8 @@ def resolve(name: str, models_dir: Path) -> Path:
     path = models_dir / spec.filename
     if not path.is_file():
         raise ModelError(f"model {name!r} is not fetched yet; run: text2pixi model fetch {name}")
-    if path.stat().st_size != spec.size or not _stamp(path).is_file() or _stamp(path).read_text().strip() != spec.sha256:
+    stamp = _stamp(path)
+    if path.stat().st_size != spec.size or not stamp.is_file() or stamp.read_text().strip() != spec.sha256:
         raise ModelError(f"model file {path} is incomplete or unverified; run: text2pixi model fetch {name}")
     check_gguf_magic(path)
     return path
@@ -146,7 +149,9 @@ def verify(path: Path, spec: ModelSpec, *, progress: bool = False) -> None:
     """Check size, sha256 and magic of an assembled file; raise :class:`ModelError` on any mismatch."""
     size = path.stat().st_size
     if size != spec.size:
-        raise ModelError(f"{spec.name}: assembled {size} bytes, expected {spec.size}; the download is partial or corrupt")
+        raise ModelError(
+            f"{spec.name}: assembled {size} bytes, expected {spec.size}; the download is partial or corrupt"
+        )
     check_gguf_magic(path)
     digest = sha256_file(path, progress=progress)
     if digest != spec.sha256:

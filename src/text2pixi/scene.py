@@ -13,7 +13,7 @@ times are seconds.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import webcolors
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
@@ -148,7 +148,7 @@ class Text(_Paint, _Shape):
 
 
 SceneObject = Annotated[
-    Union[Circle, Rect, RoundRect, Ellipse, Triangle, Star, Polygon, Line, Text],
+    Circle | Rect | RoundRect | Ellipse | Triangle | Star | Polygon | Line | Text,
     Field(discriminator="type"),
 ]
 
@@ -194,7 +194,7 @@ class Tint(_Timing, _Anim):
     to: Color = Field(description="colour to change to")
 
 
-Animation = Annotated[Union[Move, Rotate, Scale, Fade, Tint], Field(discriminator="type")]
+Animation = Annotated[Move | Rotate | Scale | Fade | Tint, Field(discriminator="type")]
 
 
 class Scene(_Strict):
