@@ -42,7 +42,8 @@ def test_grammar_accepts_the_examples_token_by_token(small_engine: Engine, answe
 
 def test_grammar_rejects_whitespace_and_unknown_keys(small_engine: Engine) -> None:
     llm = small_engine.llm
-    for text in ('{ "bg"', '{"bg": ', '{"background"', '{"bg":"red","objects":[{"type":"hexagon"'):
+    for text in ('{ "objects"', '{"objects": ', '{"background"', '{"objects":[{"type":"hexagon"',
+                 '{"bg":"red","objects"'):
         sampler = GrammarSampler(llm, compact_gbnf(scene_json_schema()))
         ok = True
         for token in llm.tokenize(text.encode(), add_bos=False):
@@ -111,13 +112,28 @@ def test_fast_path_matches_the_full_mask_reference(small_engine: Engine) -> None
     """Sample-first decoding at temperature 0 is token-for-token the full-vocabulary grammar path."""
     decoder = small_engine._decoder
     gbnf = compact_gbnf(scene_json_schema())
+    small_engine.prime()
+    keep = small_engine.prefix_tokens
     for prompt in PROMPTS:
         tokens = small_engine._tokens(build_messages(prompt))
-        fast = decoder.generate(tokens, gbnf, max_tokens=300)
-        ref = decoder.generate(tokens, gbnf, max_tokens=300, sample_first=False)
+        fast = decoder.generate(tokens, gbnf, max_tokens=300, max_reuse=keep)
+        ref = decoder.generate(tokens, gbnf, max_tokens=300, sample_first=False, max_reuse=keep)
         assert fast.text == ref.text
         assert fast.finish_reason == ref.finish_reason
         assert fast.stats.full_passes < ref.stats.full_passes
+
+
+def test_output_does_not_depend_on_what_ran_before(small_engine: Engine) -> None:
+    """First attempts restart after the primed prefix, so greedy output ignores earlier requests."""
+    small_engine.prime()
+    decoder, gbnf, keep = small_engine._decoder, compact_gbnf(scene_json_schema()), small_engine.prefix_tokens
+    target = small_engine._tokens(build_messages(PROMPTS[2]))
+    first = decoder.generate(target, gbnf, max_tokens=200, max_reuse=keep)
+    for other in PROMPTS[:2]:
+        decoder.generate(small_engine._tokens(build_messages(other)), gbnf, max_tokens=100)
+    again = decoder.generate(target, gbnf, max_tokens=200, max_reuse=keep)
+    assert again.stats.cached_tokens == keep
+    assert again.text == first.text
 
 
 def test_decoder_stops_at_the_end_of_the_document(small_engine: Engine) -> None:

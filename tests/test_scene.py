@@ -71,6 +71,11 @@ def test_positions_must_be_inside_the_stage() -> None:
     Scene.model_validate(scene(w=1000, objects=[{**BALL, "x": 900}]))  # a wider stage makes it fit
 
 
+def test_transparent_object_without_fade_is_rejected() -> None:
+    assert "alpha 0 and no fade animation" in error_of(scene(objects=[{**BALL, "alpha": 0}]))
+    Scene.model_validate(scene(objects=[{**BALL, "alpha": 0}], anims=[{"type": "fade", "target": "ball", "to": 1}]))
+
+
 def test_object_in_background_colour_is_rejected() -> None:
     assert "invisible" in error_of(scene(bg="red"))
     assert "invisible" in error_of(scene(bg="#ff0000"))  # same colour, other spelling

@@ -25,6 +25,8 @@ import llama_cpp
 import numpy as np
 from llama_cpp import Llama
 
+from text2pixi.errors import ContextFull
+
 log = logging.getLogger(__name__)
 
 _TOKEN_DTYPE = np.dtype([("id", np.intc), ("logit", np.single), ("p", np.single)], align=True)
@@ -160,21 +162,23 @@ class ConstrainedDecoder:
             self._samplers[gbnf] = GrammarSampler(self.llm, gbnf)
         return self._samplers[gbnf]
 
-    def prefill(self, tokens: list[int]) -> int:
+    def prefill(self, tokens: list[int], *, max_reuse: int | None = None) -> int:
         """Evaluate ``tokens``, reusing the longest prefix already in the KV cache.
 
         Returns how many tokens were reused. At least one token is always evaluated so that fresh
-        logits exist for the next pick.
+        logits exist for the next pick. ``max_reuse`` caps the reuse at a fixed boundary (the
+        primed system prefix): the rest is then always evaluated as one batch from the same point,
+        so a prompt gets the same logits, hence the same greedy output, whatever ran before it.
         """
         llm = self.llm
         if len(tokens) >= llm.n_ctx():
-            raise ValueError(f"prompt has {len(tokens)} tokens; the context holds {llm.n_ctx()}")
+            raise ContextFull(f"the request needs {len(tokens)} prompt tokens; the context holds {llm.n_ctx()}")
         reuse = 0
         for a, b in zip(llm.input_ids[: llm.n_tokens], tokens, strict=False):
             if a != b:
                 break
             reuse += 1
-        reuse = min(reuse, len(tokens) - 1)
+        reuse = min(reuse, len(tokens) - 1, len(tokens) if max_reuse is None else max_reuse)
         llm.n_tokens = reuse  # eval() drops KV entries from n_tokens on
         llm.eval(tokens[reuse:])
         return reuse
@@ -192,6 +196,7 @@ class ConstrainedDecoder:
         temperature: float = 0.0,
         seed: int = 0,
         sample_first: bool = True,
+        max_reuse: int | None = None,
     ) -> Decoded:
         """Decode one document under ``gbnf``.
 
@@ -208,7 +213,7 @@ class ConstrainedDecoder:
         budget = min(max_tokens, llm.n_ctx() - len(prompt_tokens) - 1)
 
         t0 = time.perf_counter()
-        stats.cached_tokens = self.prefill(prompt_tokens)
+        stats.cached_tokens = self.prefill(prompt_tokens, max_reuse=max_reuse)
         out = bytearray()
         end = _JsonEnd()
         finish = "length"

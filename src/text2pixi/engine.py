@@ -21,6 +21,7 @@ from typing import Any
 
 import instructor
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core.hooks import Hooks
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
@@ -30,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from text2pixi import registry
 from text2pixi.decoding import ConstrainedDecoder, DecodeStats
-from text2pixi.errors import EmptyPrompt, GenerationFailed, OutputTruncated, PromptTooLong
+from text2pixi.errors import EmptyPrompt, GenerationFailed, OutputTruncated, PromptTooLong, Text2PixiError
 from text2pixi.grammar import compact_gbnf
 from text2pixi.prompt import build_messages
 from text2pixi.scene import Scene
@@ -56,6 +57,7 @@ class AttemptStats(BaseModel):
     decode_s: float
     decode_tps: float
     finish_reason: str
+    error: str | None = Field(None, description="why this attempt's scene was rejected, if it was")
 
 
 class Translation(BaseModel):
@@ -65,6 +67,7 @@ class Translation(BaseModel):
     scene_json: str
     model: str
     attempts: list[AttemptStats]
+    prime_s: float = Field(description="time spent priming the system prefix in this call (0 when warm)")
     wall_s: float
 
     @property
@@ -106,7 +109,9 @@ class Engine:
         self._lock = threading.Lock()
         self._attempts: list[AttemptStats] = []
         self._create = instructor.patch(create=self._chat_completion, mode=instructor.Mode.JSON_SCHEMA)
-        self.primed = False
+        self._hooks = Hooks()
+        self._hooks.on("parse:error", self._record_rejection)
+        self.prefix_tokens = 0  # length of the primed system prefix; 0 until prime() ran
         log.info("loaded %s in %.1fs (%d threads, n_ctx %d)", self.model_id, self.load_s,
                  self.settings.n_threads, self.settings.n_ctx)
 
@@ -128,14 +133,20 @@ class Engine:
     def prime(self) -> float:
         """Evaluate the fixed system prefix once so every request starts warm; returns seconds spent."""
         with self._lock:
-            marker = "\x00"
-            text = self._formatter(messages=build_messages(marker)).prompt  # type: ignore[arg-type]
-            prefix = text[: text.index(marker)]
-            tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
-            t0 = time.perf_counter()
-            self._decoder.prefill(tokens)
-            self.primed = True
-            return time.perf_counter() - t0
+            return self._prime()
+
+    def _prime(self) -> float:
+        marker = "\x00"
+        text = self._formatter(messages=build_messages(marker)).prompt  # type: ignore[arg-type]
+        prefix = text[: text.index(marker)]
+        tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
+        t0 = time.perf_counter()
+        # Evaluated on its own, always the same way, so that the prefix's KV state is identical
+        # whether this is the first request or the thousandth (see ConstrainedDecoder.prefill).
+        self.llm.n_tokens = 0
+        self.llm.eval(tokens)
+        self.prefix_tokens = len(tokens)
+        return time.perf_counter() - t0
 
     def _chat_completion(self, *, messages: list[dict[str, Any]], response_format: dict[str, Any],
                          max_tokens: int | None = None, **_: Any) -> ChatCompletion:
@@ -152,6 +163,9 @@ class Engine:
                 self.settings.temperature, self.settings.retry_temperature
             ),
             seed=self.settings.seed + len(self._attempts),
+            # First attempts restart right after the primed prefix (deterministic output);
+            # re-asks may also reuse the failed attempt they extend.
+            max_reuse=self.prefix_tokens if not self._attempts else None,
         )
         stats: DecodeStats = decoded.stats
         self._attempts.append(
@@ -185,6 +199,12 @@ class Engine:
             ),
         )
 
+    def _record_rejection(self, error: Exception) -> None:
+        """Keep each rejected attempt's reason next to its stats (instructor's parse:error hook)."""
+        if self._attempts:
+            last = self._attempts[-1]
+            self._attempts[-1] = last.model_copy(update={"error": _first_line(error)})
+
     def translate(self, prompt: str, *, max_tokens: int | None = None) -> Translation:
         """Turn a description into a validated scene, re-asking on validation errors.
 
@@ -196,6 +216,7 @@ class Engine:
         with self._lock:
             self._attempts = []
             t0 = time.perf_counter()
+            prime_s = 0.0 if self.prefix_tokens else self._prime()
             try:
                 scene = self._create(
                     response_model=Scene,
@@ -203,6 +224,7 @@ class Engine:
                     max_retries=self.settings.max_retries,  # re-asks after the first attempt
                     max_tokens=max_tokens or self.settings.max_tokens,
                     strict=False,
+                    hooks=self._hooks,
                 )
             except IncompleteOutputException as exc:
                 raise OutputTruncated(
@@ -211,18 +233,20 @@ class Engine:
                     last_output=_content(exc.last_completion),
                 ) from None
             except InstructorRetryException as exc:
+                if isinstance(exc.__cause__, Text2PixiError):  # ours (e.g. ContextFull): pass it on as is
+                    raise exc.__cause__ from None
                 raise GenerationFailed(
                     f"no valid scene after {exc.n_attempts} attempts; last error: {_first_line(exc)}",
                     attempts=exc.n_attempts,
                     last_output=_content(exc.last_completion),
                 ) from None
             wall = time.perf_counter() - t0
-            self.primed = True
             return Translation(
                 scene=scene,
                 scene_json=scene.to_json(),
                 model=self.model_id,
                 attempts=list(self._attempts),
+                prime_s=round(prime_s, 4),
                 wall_s=round(wall, 4),
             )
 

@@ -72,6 +72,15 @@ class OutputTruncated(GenerationError):
     code = "output_truncated"
 
 
+class ContextFull(GenerationError):
+    """The prompt plus the re-ask history no longer fits in the model's context window."""
+
+    code = "context_full"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 class GenerationFailed(GenerationError):
     """Every attempt (first try plus retries) produced JSON that failed validation."""
 

@@ -14,7 +14,8 @@ from text2pixi.scene import MAX_ANIMATIONS, MAX_OBJECTS
 SYSTEM_PROMPT = f"""\
 You turn a description of a 2D animation into one JSON scene. Reply with compact JSON only.
 Stage: 800x600 pixels unless asked otherwise; origin top-left, x grows right, y grows down; centre is x 400, y 300.
-Scene keys: bg (background colour), objects (1 to {MAX_OBJECTS}), anims (0 to {MAX_ANIMATIONS}), w and h (stage size).
+Scene keys: objects (1 to {MAX_OBJECTS}), bg (background colour, default black), \
+anims (0 to {MAX_ANIMATIONS}), w and h (stage size).
 Object keys: type (circle, rect, roundrect, ellipse, triangle, star, polygon, line, text), id (unique lowercase name), \
 x and y (centre, pixels), then by type: circle r (radius); rect, roundrect, ellipse, triangle w and h (pixels); \
 roundrect radius; star r, points (tips), inner (inner radius); polygon pts (x1,y1,x2,y2,... relative to the centre); \
@@ -33,32 +34,32 @@ Repeat only when the user asks for a loop, forever, spinning or bouncing."""
 EXAMPLES: tuple[tuple[str, str], ...] = (
     (
         "a yellow star in the top left corner slowly spins",
-        '{"bg":"black","objects":[{"type":"star","id":"star","x":120,"y":100,"r":60,"color":"yellow"}],'
+        '{"objects":[{"type":"star","id":"star","x":120,"y":100,"r":60,"color":"yellow"}],'
         '"anims":[{"type":"rotate","target":"star","by":360,"dur":6,"repeat":-1}]}',
     ),
     (
         "four white triangles in a row grow bigger one after another",
-        '{"bg":"midnightblue","objects":[{"type":"triangle","id":"tri1","x":160,"y":300,"w":80,"h":70,"color":"white"},'
+        '{"objects":[{"type":"triangle","id":"tri1","x":160,"y":300,"w":80,"h":70,"color":"white"},'
         '{"type":"triangle","id":"tri2","x":320,"y":300,"w":80,"h":70,"color":"white"},'
         '{"type":"triangle","id":"tri3","x":480,"y":300,"w":80,"h":70,"color":"white"},'
         '{"type":"triangle","id":"tri4","x":640,"y":300,"w":80,"h":70,"color":"white"}],'
-        '"anims":[{"type":"scale","target":"tri1","to":1.5,"dur":0.5},'
+        '"bg":"midnightblue","anims":[{"type":"scale","target":"tri1","to":1.5,"dur":0.5},'
         '{"type":"scale","target":"tri2","to":1.5,"dur":0.5,"delay":0.5},'
         '{"type":"scale","target":"tri3","to":1.5,"dur":0.5,"delay":1},'
         '{"type":"scale","target":"tri4","to":1.5,"dur":0.5,"delay":1.5}]}',
     ),
     (
-        "the word Hello fades in at the top, then a purple square slides down from the centre",
-        '{"bg":"white","objects":[{"type":"text","id":"hello","x":400,"y":80,"text":"Hello","color":"black",'
-        '"alpha":0,"size":48},{"type":"rect","id":"square","x":400,"y":300,"w":80,"h":80,"color":"purple"}],'
-        '"anims":[{"type":"fade","target":"hello","to":1,"dur":1},'
+        "the word Hello at the top fades out, then a purple square slides down from the centre",
+        '{"objects":[{"type":"text","id":"hello","x":400,"y":80,"text":"Hello","color":"navy",'
+        '"size":48},{"type":"rect","id":"square","x":400,"y":300,"w":80,"h":80,"color":"purple"}],'
+        '"bg":"white","anims":[{"type":"fade","target":"hello","to":0,"dur":1},'
         '{"type":"move","target":"square","x":400,"y":500,"dur":1.5,"delay":1,"ease":"easeOut"}]}',
     ),
     (
         "two green balls bounce up and down side by side forever",
-        '{"bg":"#f0f0f0","objects":[{"type":"circle","id":"ball1","x":300,"y":200,"r":30,"color":"green"},'
+        '{"objects":[{"type":"circle","id":"ball1","x":300,"y":200,"r":30,"color":"green"},'
         '{"type":"circle","id":"ball2","x":500,"y":200,"r":30,"color":"green"}],'
-        '"anims":[{"type":"move","target":"ball1","x":300,"y":450,"dur":1,"ease":"bounce","repeat":-1,"yoyo":true},'
+        '"bg":"#f0f0f0","anims":[{"type":"move","target":"ball1","x":300,"y":450,"dur":1,"ease":"bounce","repeat":-1,"yoyo":true},'
         '{"type":"move","target":"ball2","x":500,"y":450,"dur":1,"ease":"bounce","repeat":-1,"yoyo":true}]}',
     ),
 )

@@ -200,8 +200,8 @@ Animation = Annotated[Move | Rotate | Scale | Fade | Tint, Field(discriminator="
 class Scene(_Strict):
     """A 2D animation: a stage, the objects on it, and the animations that drive them."""
 
-    bg: Color = Field(description="stage background colour")
     objects: list[SceneObject] = Field(min_length=1, max_length=MAX_OBJECTS)
+    bg: Color = Field("black", description="stage background colour")
     w: int = Field(800, ge=MIN_STAGE_SIDE, le=MAX_STAGE_SIDE, description="stage width in pixels")
     h: int = Field(600, ge=MIN_STAGE_SIDE, le=MAX_STAGE_SIDE, description="stage height in pixels")
     anims: list[Animation] = Field(default_factory=list, max_length=MAX_ANIMATIONS)
@@ -222,13 +222,20 @@ class Scene(_Strict):
         for obj in self.objects:
             inside(f"object {obj.id!r} centre", obj.x, obj.y)
             if color_to_hex(obj.color) == background:
-                problems.append(f"object {obj.id!r} has the background colour {self.bg}, so it would be invisible")
+                problems.append(
+                    f"object {obj.id!r} is {obj.color} on a {self.bg} background, so it would be invisible; "
+                    "choose a different bg or color"
+                )
             if isinstance(obj, Line):
                 inside(f"line {obj.id!r} end", obj.x2, obj.y2)
             if isinstance(obj, Polygon) and len(obj.pts) % 2:
                 problems.append(f"polygon {obj.id!r} needs an even number of pts (x,y pairs)")
             if isinstance(obj, Star) and obj.inner is not None and obj.inner >= obj.r:
                 problems.append(f"star {obj.id!r} inner radius must be smaller than r")
+        faded = {a.target for a in self.anims if isinstance(a, Fade)}
+        for obj in self.objects:
+            if obj.alpha == 0 and obj.id not in faded:
+                problems.append(f"object {obj.id!r} has alpha 0 and no fade animation, so it is never visible")
         known = set(ids)
         for n, anim in enumerate(self.anims):
             if anim.target not in known:
