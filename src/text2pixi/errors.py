@@ -85,3 +85,74 @@ class GenerationFailed(GenerationError):
     """Every attempt (first try plus retries) produced JSON that failed validation."""
 
     code = "generation_failed"
+
+
+# --- HTTP-facing errors of the service (each maps to exactly one status code) ----------------
+
+
+class BadJson(UserError):
+    code = "bad_json"
+
+
+class UnknownOption(UserError):
+    code = "unknown_option"
+
+
+class InvalidRequest(UserError):
+    code = "invalid_request"
+
+
+class Unauthorized(UserError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class OriginNotAllowed(UserError):
+    code = "origin_not_allowed"
+    http_status = 403
+
+
+class NotFound(UserError):
+    code = "not_found"
+    http_status = 404
+
+
+class MethodNotAllowed(UserError):
+    code = "method_not_allowed"
+    http_status = 405
+
+    def __init__(self, method: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(f"method {method} is not allowed here; use {', '.join(allowed)}")
+        self.allowed = allowed
+
+
+class IdempotencyConflict(UserError):
+    code = "idempotency_key_reused"
+    http_status = 409
+
+
+class BodyTooLarge(UserError):
+    code = "body_too_large"
+    http_status = 413
+
+
+class CallbackRefused(UserError):
+    code = "callback_url_refused"
+
+
+class QueueFull(Text2PixiError):
+    """More jobs are waiting than the configured depth; the client should come back later."""
+
+    code = "queue_full"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(Text2PixiError):
+    """A backend (Redis, S3) or a configuration the service needs is missing."""
+
+    code = "service_unavailable"
+    http_status = 503

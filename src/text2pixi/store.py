@@ -1,0 +1,146 @@
+"""Results and model files in S3 (MinIO in production, SeaweedFS locally), through boto3.
+
+Layout, defined once here:
+
+* ``<results_bucket>/<id>.json``: the result document (scene, JS module, timings, model, sha256 of
+  the page) written once by the worker that finished the job;
+* ``<results_bucket>/<id>.html``: the standalone page (pixi.js inlined, ~850 kB);
+* ``<models_bucket>/<name>.gguf``: model files pushed by ``text2pixi model push``, with the sha256
+  in the object's metadata so workers verify what they download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from tqdm import tqdm
+
+from text2pixi import registry
+from text2pixi.errors import ModelError, ServiceUnavailable
+from text2pixi.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RESULT_SUFFIX = ".json"
+PAGE_SUFFIX = ".html"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Store:
+    """The S3 side of the service: one client, the bucket layout, and clear errors."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        access, secret = settings.resolved_s3_credentials
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.s3_region,
+            aws_access_key_id=access,
+            aws_secret_access_key=secret,
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"mode": "standard", "max_attempts": 3},
+                connect_timeout=3,
+                read_timeout=30,
+            ),
+        )
+
+    def _unavailable(self, exc: Exception, what: str) -> ServiceUnavailable:
+        log.warning("S3 %s failed: %s", what, exc)
+        return ServiceUnavailable(f"object storage is unavailable ({what}); try again shortly")
+
+    def ensure_buckets(self) -> None:
+        for bucket in (self.settings.results_bucket, self.settings.models_bucket):
+            try:
+                self.client.head_bucket(Bucket=bucket)
+            except ClientError:
+                self.client.create_bucket(Bucket=bucket)
+
+    # --- results -----------------------------------------------------------------------
+
+    def put_result(self, job_id: str, document: dict[str, Any], page: str | None) -> None:
+        """Write the page first and the document last: a readable document means a complete result."""
+        bucket = self.settings.results_bucket
+        try:
+            if page is not None:
+                self.client.put_object(Bucket=bucket, Key=job_id + PAGE_SUFFIX, Body=page.encode("utf-8"),
+                                       ContentType="text/html; charset=utf-8",
+                                       Metadata={"sha256": sha256_text(page)})
+            body = json.dumps(document, separators=(",", ":"))
+            self.client.put_object(Bucket=bucket, Key=job_id + RESULT_SUFFIX, Body=body.encode("utf-8"),
+                                   ContentType="application/json", Metadata={"sha256": sha256_text(body)})
+        except (BotoCoreError, ClientError) as exc:
+            raise self._unavailable(exc, "writing a result") from exc
+
+    def _get_text(self, key: str) -> str | None:
+        try:
+            obj = self.client.get_object(Bucket=self.settings.results_bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise self._unavailable(exc, "reading a result") from exc
+        except BotoCoreError as exc:
+            raise self._unavailable(exc, "reading a result") from exc
+        text = obj["Body"].read().decode("utf-8")
+        expected = (obj.get("Metadata") or {}).get("sha256")
+        if expected and expected != sha256_text(text):
+            raise ServiceUnavailable(f"stored object {key} fails its checksum; it will not be served")
+        return text
+
+    def get_result(self, job_id: str) -> dict[str, Any] | None:
+        text = self._get_text(job_id + RESULT_SUFFIX)
+        return json.loads(text) if text is not None else None
+
+    def get_page(self, job_id: str) -> str | None:
+        return self._get_text(job_id + PAGE_SUFFIX)
+
+    # --- models ------------------------------------------------------------------------
+
+    def push_model(self, name: str, path: Path) -> str:
+        """Upload a verified model file; returns the object key."""
+        spec = registry.get_spec(name)
+        registry.verify(path, spec, progress=True)
+        key = spec.filename
+        with tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"push {key}") as bar:
+            self.client.upload_file(str(path), self.settings.models_bucket, key,
+                                    ExtraArgs={"Metadata": {"sha256": spec.sha256}}, Callback=bar.update)
+        return key
+
+    def pull_model(self, name: str) -> Path:
+        """Download a model from the models bucket into the cache and verify it; no-op when cached."""
+        models_dir = self.settings.models_dir
+        try:
+            return registry.resolve(name, models_dir)
+        except ModelError:
+            pass
+        spec = registry.get_spec(name)
+        models_dir.mkdir(parents=True, exist_ok=True)
+        partial = models_dir / (spec.filename + ".partial")
+        try:
+            head = self.client.head_object(Bucket=self.settings.models_bucket, Key=spec.filename)
+            if head.get("Metadata", {}).get("sha256") not in (None, spec.sha256):
+                raise ModelError(f"s3://{self.settings.models_bucket}/{spec.filename} is not the registered {name}")
+            self.client.download_file(self.settings.models_bucket, spec.filename, str(partial))
+        except (BotoCoreError, ClientError) as exc:
+            partial.unlink(missing_ok=True)
+            raise ModelError(f"could not download {name} from s3://{self.settings.models_bucket}: {exc}") from exc
+        try:
+            registry.verify(partial, spec)
+        except ModelError:
+            partial.unlink(missing_ok=True)
+            raise
+        final = models_dir / spec.filename
+        partial.replace(final)
+        registry.stamp(final, spec)
+        return final
