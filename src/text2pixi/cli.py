@@ -119,6 +119,138 @@ def model_list() -> None:
         typer.echo(f"{name}{default}\t{spec.size:,} bytes\t{state}\n  {spec.description}")
 
 
+stack_app = typer.Typer(help="The local stack: Redis, S3, warm workers, functions, gateway.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+
+_PASSTHROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+@app.command(context_settings=_PASSTHROUGH, add_help_option=False)
+def worker(ctx: typer.Context) -> None:
+    """Run a warm RQ worker (see `text2pixi worker --help`)."""
+    from text2pixi.worker import main as worker_main
+
+    raise typer.Exit(code=worker_main(list(ctx.args)))
+
+
+@app.command(context_settings=_PASSTHROUGH, add_help_option=False)
+def gateway(ctx: typer.Context) -> None:
+    """Run the local OpenFaaS-compatible gateway (see `text2pixi gateway --help`)."""
+    from text2pixi.gateway import main as gateway_main
+
+    raise typer.Exit(code=gateway_main(list(ctx.args)) or 0)
+
+
+@app.command(context_settings=_PASSTHROUGH, add_help_option=False)
+def invoke(ctx: typer.Context) -> None:
+    """Invoke a function through the gateway like `faas-cli invoke` (see `text2pixi invoke --help`)."""
+    from text2pixi.invoke import main as invoke_main
+
+    raise typer.Exit(code=invoke_main(list(ctx.args)) or 0)
+
+
+def _stack_config(workers: int | None = None, threads: int | None = None, model: str | None = None,
+                  state_dir: Path | None = None):  # type: ignore[no-untyped-def]
+    from text2pixi.localstack import StackConfig
+
+    fields: dict[str, object] = {}
+    if workers:
+        fields["workers"] = workers
+    if threads:
+        fields["threads_per_worker"] = threads
+    if model:
+        fields["model"] = model
+    if state_dir:
+        fields["state_dir"] = state_dir
+    return StackConfig(**fields)  # type: ignore[arg-type]
+
+
+@stack_app.command("up")
+def stack_up(
+    workers: Annotated[int | None, typer.Option(help="warm workers (default 2)")] = None,
+    threads: Annotated[int | None, typer.Option(help="threads per worker (default: cores / workers)")] = None,
+    model: Annotated[str | None, typer.Option(help="registered model name or .gguf path")] = None,
+    state_dir: Annotated[Path | None, typer.Option(help="where Redis/S3 data, logs and secrets live")] = None,
+) -> None:
+    """Start the stack on loopback and wait until every worker is warm."""
+    from text2pixi import localstack
+
+    try:
+        localstack.up(_stack_config(workers, threads, model, state_dir), log=lambda m: typer.echo(m, err=True))
+    except Text2PixiError as exc:
+        _fail(exc)
+
+
+@stack_app.command("down")
+def stack_down(state_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Stop every process of the stack (data stays in the state directory)."""
+    from text2pixi import localstack
+
+    localstack.down(_stack_config(state_dir=state_dir))
+    typer.echo("stack down", err=True)
+
+
+@stack_app.command("status")
+def stack_status(state_dir: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Show each process of the stack."""
+    from text2pixi import localstack
+
+    typer.echo(localstack.status(_stack_config(state_dir=state_dir)))
+
+
+@app.command()
+def submit(
+    prompt: Annotated[str, typer.Argument(help="the animation to make")],
+    gateway_url: Annotated[
+        str | None, typer.Option("--gateway", help="default: $OPENFAAS_URL or the local stack")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="default: $TEXT2PIXI_API_KEY or the local stack's key")] = None,
+    out: Annotated[Path | None, typer.Option(help="save scene.json, scene.js, scene.html here")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the result")] = 300.0,
+) -> None:
+    """Translate PROMPT through the service (gateway → translate → queue → worker) and wait for it."""
+    import os
+
+    from text2pixi.client import Client
+    from text2pixi.localstack import StackConfig
+    from text2pixi.localstack import api_key as stack_api_key
+
+    cfg = StackConfig()
+    url = gateway_url or os.environ.get("OPENFAAS_URL") or cfg.gateway_url
+    key = api_key or os.environ.get("TEXT2PIXI_API_KEY") or stack_api_key(cfg)
+    client = Client(url, key)
+    try:
+        view = client.translate(prompt, timeout=timeout)
+    except Text2PixiError as exc:
+        _fail(exc)
+        return
+    result = view["result"]
+    typer.echo(json.dumps(result["scene"], separators=(",", ":")))
+    typer.echo(f"# job {view['id']}: {result['output_tokens']} tokens, model {result['model']}, "
+               f"worker {result.get('worker')}, generation {result['timings']['wall_s']:.2f}s", err=True)
+    typer.echo(f"# status: {url}/function/status/{view['id']}", err=True)
+    typer.echo(f"# page:   {url}/function/status/{view['id']}/html (send X-API-Key)", err=True)
+    typer.echo(f"# stored: s3://results/{view['id']}.json and s3://results/{view['id']}.html", err=True)
+    if out:
+        for kind, path in client.save(view, out).items():
+            typer.echo(f"# wrote {kind}: {path}", err=True)
+
+
+@model_app.command("push")
+def model_push(name: Annotated[str, typer.Argument(help="registered model name (fetched first if needed)")]) -> None:
+    """Upload a verified model into the models bucket (S3/MinIO) for workers to download."""
+    from text2pixi.store import Store
+
+    settings = Settings()
+    try:
+        path = registry.fetch(name, settings.models_dir)
+        key = Store(settings).push_model(name, path)
+    except Text2PixiError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"s3://{settings.models_bucket}/{key}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # instructor logs the final validation failure that we report ourselves, in one line.

@@ -108,6 +108,8 @@ class Engine:
         self._formatter = self._make_formatter()
         self._lock = threading.Lock()
         self._attempts: list[AttemptStats] = []
+        self._temperature = self.settings.temperature
+        self._seed = self.settings.seed
         self._create = instructor.patch(create=self._chat_completion, mode=instructor.Mode.JSON_SCHEMA)
         self._hooks = Hooks()
         self._hooks.on("parse:error", self._record_rejection)
@@ -159,10 +161,10 @@ class Engine:
             gbnf,
             max_tokens=max_tokens or self.settings.max_tokens,
             # A re-ask at temperature 0 tends to repeat the same mistake; later attempts explore.
-            temperature=self.settings.temperature if not self._attempts else max(
-                self.settings.temperature, self.settings.retry_temperature
+            temperature=self._temperature if not self._attempts else max(
+                self._temperature, self.settings.retry_temperature
             ),
-            seed=self.settings.seed + len(self._attempts),
+            seed=self._seed + len(self._attempts),
             # First attempts restart right after the primed prefix (deterministic output);
             # re-asks may also reuse the failed attempt they extend.
             max_reuse=self.prefix_tokens if not self._attempts else None,
@@ -205,7 +207,8 @@ class Engine:
             last = self._attempts[-1]
             self._attempts[-1] = last.model_copy(update={"error": _first_line(error)})
 
-    def translate(self, prompt: str, *, max_tokens: int | None = None) -> Translation:
+    def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
+                  seed: int | None = None) -> Translation:
         """Turn a description into a validated scene, re-asking on validation errors.
 
         Raises :class:`EmptyPrompt`, :class:`PromptTooLong`, :class:`OutputTruncated` (the
@@ -215,6 +218,8 @@ class Engine:
         text = check_prompt(prompt, self.settings.max_prompt_chars)
         with self._lock:
             self._attempts = []
+            self._temperature = self.settings.temperature if temperature is None else temperature
+            self._seed = self.settings.seed if seed is None else seed
             t0 = time.perf_counter()
             prime_s = 0.0 if self.prefix_tokens else self._prime()
             try:

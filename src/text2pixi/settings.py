@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     )
     callback_allow_private: bool = Field(False, description="allow X-Callback-Url to private/loopback hosts")
     callback_timeout: float = Field(5.0, gt=0, le=60, description="seconds for one callback POST")
+    metrics_port: int = Field(0, ge=0, le=65535, description="worker's Prometheus port on 127.0.0.1; 0 is off")
+    heartbeat_interval: int = Field(5, ge=1, le=60, description="seconds between a busy worker's heartbeats")
     ready_file: Path = Field(Path("/tmp/text2pixi-worker.ready"), description="exists while a worker is warm")
 
     def secret(self, name: str) -> str | None:

@@ -1,0 +1,11 @@
+"""OpenFaaS function `status`: a thin adapter over text2pixi.service (all logic lives there)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from text2pixi.service import handle_status
+
+
+def handle(event: Any, context: Any) -> dict[str, Any]:
+    return handle_status(event)

@@ -1,0 +1,248 @@
+"""Translation jobs on the RQ queue: the request model, statuses, enqueueing and reading back.
+
+The functions (``translate``, ``status``, ``warmup``) only talk to Redis through this module; the
+workers run :func:`text2pixi.worker.run_translation` for each job. A job's *domain* status is
+derived from RQ's status and the job's own result: RQ says ``finished`` when the job function
+returned, but a job that returned a generation error is ``failed`` for the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import redis
+from pydantic import BaseModel, ConfigDict, Field
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.job import JobStatus as RQStatus
+
+from text2pixi.errors import IdempotencyConflict, QueueFull, ServiceUnavailable
+from text2pixi.settings import Settings
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "text2pixi"
+IDEMPOTENCY_KEY = KEY_PREFIX + ":idem:{}"
+TRANSLATE_FUNC = "text2pixi.worker.run_translation"
+WARMUP_FUNC = "text2pixi.worker.run_warmup"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class TranslateOptions(BaseModel):
+    """Per-request knobs; anything else in ``options`` is rejected as unknown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int | None = Field(None, ge=16, le=2048, description="output token budget per attempt")
+    temperature: float | None = Field(None, ge=0.0, le=1.5, description="0 is greedy")
+    seed: int | None = Field(None, ge=0, le=2**31 - 1)
+
+
+class TranslateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str
+    options: TranslateOptions = Field(default_factory=TranslateOptions)
+
+
+class JobView(BaseModel):
+    """What ``status`` answers for one job."""
+
+    id: str
+    status: JobStatus
+    created_at: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    queue_position: int | None = None
+    attempts: int = 0
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class Jobs:
+    """The queue as the functions see it."""
+
+    def __init__(self, settings: Settings, connection: redis.Redis | None = None) -> None:
+        self.settings = settings
+        self.redis = connection or redis.Redis.from_url(
+            settings.redis_url, socket_connect_timeout=3, socket_timeout=10, health_check_interval=30
+        )
+        self.queue = Queue(settings.queue_name, connection=self.redis, default_timeout=settings.job_timeout)
+
+    def _guard(self, exc: redis.RedisError) -> ServiceUnavailable:
+        log.warning("redis unavailable: %s", exc)
+        return ServiceUnavailable("the job queue (Redis) is unavailable; try again shortly")
+
+    def ping(self) -> None:
+        try:
+            self.redis.ping()
+        except redis.RedisError as exc:
+            raise self._guard(exc) from exc
+
+    def enqueue(self, request: TranslateRequest, *, callback_url: str | None = None,
+                idempotency_key: str | None = None) -> tuple[Job, bool]:
+        """Queue one translation; returns the job and whether it was newly created.
+
+        An ``idempotency_key`` maps to one job for ``result_ttl`` seconds; reusing it with a
+        different request body is a conflict rather than a silent replay.
+        """
+        payload = request.model_dump(mode="json")
+        job_id = uuid.uuid4().hex
+        claim: str | None = None
+        try:
+            if idempotency_key:
+                claim, existing = self._claim(idempotency_key, payload, job_id)
+                if existing is not None:
+                    return existing, False
+            depth = self.queue.count
+            if depth >= self.settings.max_queue_depth:
+                if claim:
+                    self.redis.delete(claim)
+                raise QueueFull(f"{depth} jobs are waiting (limit {self.settings.max_queue_depth})",
+                                retry_after=self.retry_after(depth))
+            job = self.queue.enqueue(
+                TRANSLATE_FUNC,
+                payload,
+                job_id=job_id,
+                job_timeout=self.settings.job_timeout,
+                result_ttl=self.settings.result_ttl,
+                failure_ttl=self.settings.result_ttl,
+                ttl=self.settings.result_ttl,
+                retry=Retry(max=self.settings.job_retries) if self.settings.job_retries else None,
+                meta={"callback_url": callback_url, "runs": 0},
+            )
+            return job, True
+        except redis.RedisError as exc:
+            raise self._guard(exc) from exc
+
+    def _claim(self, idempotency_key: str, payload: dict[str, Any], job_id: str) -> tuple[str, Job | None]:
+        """Claim ``idempotency_key`` for ``job_id``, or return the job that already holds it."""
+        key = IDEMPOTENCY_KEY.format(hashlib.sha256(idempotency_key.encode()).hexdigest())
+        fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        value = f"{job_id}:{fingerprint}"
+        if self.redis.set(key, value, nx=True, ex=self.settings.result_ttl):
+            return key, None
+        raw = self.redis.get(key)
+        old_id, _, old_fingerprint = (raw.decode() if isinstance(raw, bytes) else str(raw or "")).partition(":")
+        if old_fingerprint != fingerprint:
+            raise IdempotencyConflict("this Idempotency-Key was already used with a different request body")
+        try:
+            return key, Job.fetch(old_id, connection=self.redis)
+        except NoSuchJobError:  # the key outlived its job: take it over
+            self.redis.set(key, value, ex=self.settings.result_ttl)
+            return key, None
+
+    def retry_after(self, depth: int) -> int:
+        """Seconds a client should wait: the backlog at ~15 s per job over the live workers."""
+        workers = max(1, self.worker_count())
+        return max(1, min(600, int(depth * 15 / workers)))
+
+    def worker_count(self) -> int:
+        from rq import Worker
+
+        try:
+            return len(Worker.all(queue=self.queue))
+        except redis.RedisError:
+            return 0
+
+    def fetch(self, job_id: str) -> Job | None:
+        try:
+            return Job.fetch(job_id, connection=self.redis)
+        except NoSuchJobError:
+            return None
+        except redis.RedisError as exc:
+            raise self._guard(exc) from exc
+
+    def recover_abandoned(self) -> None:
+        """Requeue or fail jobs whose worker died (their heartbeat expired); cheap when none did."""
+        try:
+            self.queue.started_job_registry.cleanup()
+        except redis.RedisError as exc:
+            raise self._guard(exc) from exc
+
+    def view(self, job: Job) -> JobView:
+        """The user's view of a job, from RQ's state plus what the worker recorded."""
+        try:
+            rq_status = job.get_status(refresh=True)
+            position = self.queue.get_job_position(job.id) if rq_status == RQStatus.QUEUED else None
+        except redis.RedisError as exc:
+            raise self._guard(exc) from exc
+        meta = job.get_meta(refresh=False) if hasattr(job, "get_meta") else job.meta
+        view = JobView(
+            id=job.id,
+            status=JobStatus.QUEUED,
+            created_at=_iso(job.enqueued_at or job.created_at),
+            started_at=_iso(job.started_at),
+            ended_at=_iso(job.ended_at),
+            queue_position=position,
+            attempts=int(meta.get("runs", 0)),
+        )
+        if rq_status in (RQStatus.QUEUED, RQStatus.SCHEDULED, RQStatus.DEFERRED, RQStatus.CREATED):
+            view.status = JobStatus.QUEUED
+        elif rq_status == RQStatus.STARTED:
+            view.status = JobStatus.STARTED
+        elif rq_status == RQStatus.FINISHED:
+            outcome = job.return_value() or {}
+            if outcome.get("ok"):
+                view.status = JobStatus.FINISHED
+            else:
+                view.status = JobStatus.FAILED
+                view.error = outcome.get("error") or {"error": "generation_failed", "message": "no valid scene"}
+        else:  # failed, stopped, canceled: the worker crashed, timed out or vanished, after retries
+            view.status = JobStatus.FAILED
+            view.error = {"error": "job_failed", "message": _failure_reason(job, self.settings)}
+        return view
+
+    def wait(self, job: Job, seconds: float) -> JobView:
+        """Poll until the job ends or ``seconds`` pass; returns the last view."""
+        deadline = time.monotonic() + seconds
+        delay = 0.05
+        view = self.view(job)
+        while view.status in (JobStatus.QUEUED, JobStatus.STARTED) and time.monotonic() < deadline:
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 1.5, 0.5)
+            view = self.view(job)
+        return view
+
+    def enqueue_warmup(self) -> Job:
+        try:
+            return self.queue.enqueue(WARMUP_FUNC, job_timeout=self.settings.job_timeout, result_ttl=600,
+                                      at_front=True)
+        except redis.RedisError as exc:
+            raise self._guard(exc) from exc
+
+
+def _failure_reason(job: Job, settings: Settings) -> str:
+    """A one-line reason without a traceback: users get the cause, operators get the logs."""
+    info = ""
+    try:
+        latest = job.latest_result()
+        info = (latest.exc_string or "") if latest else ""
+    except Exception:  # noqa: BLE001 - a best-effort reason must not break status
+        info = ""
+    if "JobTimeoutException" in info:
+        return f"the job ran longer than its {settings.job_timeout} s timeout"
+    if "AbandonedJobError" in info or "Moved to FailedJobRegistry" in info:
+        return "the worker running this job stopped before finishing it, and its retries ran out"
+    if "ServiceUnavailable" in info:
+        return "the worker could not reach object storage to save the result"
+    last = [line for line in info.strip().splitlines() if line.strip()]
+    return f"the worker failed: {last[-1][:200]}" if last else "the job failed"

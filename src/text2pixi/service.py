@@ -1,0 +1,318 @@
+"""The three functions' logic: ``translate``, ``status`` and ``warmup``, as pure event handlers.
+
+``functions/<name>/handler.py`` calls these with the template's ``event`` (body, headers, method,
+query, path) and returns what they return (``statusCode``, ``body``, ``headers``). Everything
+HTTP-specific lives here, in one place: authentication, CORS, request parsing, and the mapping
+from our named exceptions to status codes and JSON error bodies. Nothing here raises to the
+template: an unexpected exception becomes a logged 500 without a stack trace in the body.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from text2pixi import metrics
+from text2pixi.callbacks import check_callback_url
+from text2pixi.engine import check_prompt
+from text2pixi.errors import (
+    BadJson,
+    BodyTooLarge,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+    OriginNotAllowed,
+    QueueFull,
+    ServiceUnavailable,
+    Text2PixiError,
+    Unauthorized,
+    UnknownOption,
+)
+from text2pixi.jobs import Jobs, JobStatus, JobView, TranslateRequest
+from text2pixi.settings import Settings, get_settings
+from text2pixi.store import Store
+
+log = logging.getLogger(__name__)
+
+Response = dict[str, Any]
+JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+ALLOWED_HEADERS = "Content-Type, X-API-Key, Idempotency-Key, X-Callback-Url"
+MAX_IDEMPOTENCY_KEY = 200
+# The stored page inlines its scripts and allows them by hash; this keeps it inert when served.
+PAGE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; " \
+           "worker-src blob:; connect-src 'none'; frame-ancestors 'none'"
+
+
+class Event(Protocol):
+    body: bytes
+    headers: Mapping[str, str]
+    method: str
+    query: Mapping[str, str]
+    path: str
+
+
+def _header(event: Event, name: str) -> str | None:
+    name = name.lower()
+    for key, value in event.headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return {"statusCode": status, "body": body, "headers": {"Content-Type": "application/json", **(headers or {})}}
+
+
+def error_response(exc: Text2PixiError) -> Response:
+    """The one place where an error becomes an HTTP answer."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, QueueFull):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, MethodNotAllowed):
+        headers["Allow"] = ", ".join(exc.allowed)
+    return json_response(exc.http_status, exc.to_dict(), headers)
+
+
+class Service:
+    """Holds the settings and the lazily opened Redis/S3 clients of one function process."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._jobs: Jobs | None = None
+        self._store: Store | None = None
+        self._origins = [o.strip() for o in self.settings.cors_origins.split(",") if o.strip()]
+
+    @property
+    def jobs(self) -> Jobs:
+        if self._jobs is None:
+            self._jobs = Jobs(self.settings)
+        return self._jobs
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings)
+        return self._store
+
+    # --- cross-cutting -----------------------------------------------------------------
+
+    def allowed_origin(self, origin: str | None) -> str | None:
+        """The origin to echo in CORS headers, or ``None``; '*' in a pattern matches one DNS label."""
+        if not origin:
+            return None
+        for pattern in self._origins:
+            regex = re.escape(pattern).replace(r"\*", r"[A-Za-z0-9-]+")
+            if pattern == "*" or re.fullmatch(regex, origin):
+                return origin
+        return None
+
+    def authenticate(self, event: Event) -> None:
+        expected = self.settings.resolved_api_key
+        if not expected:
+            raise ServiceUnavailable("the service has no API key configured (secret text2pixi-api-key)")
+        given = _header(event, "X-API-Key") or ""
+        if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+            raise Unauthorized("missing or wrong X-API-Key")
+
+    def run(self, function: str, event: Event, handler: Callable[[Event], Response],
+            methods: tuple[str, ...]) -> Response:
+        """Auth, CORS, method checks, error mapping and metrics around one function's handler."""
+        origin = self.allowed_origin(_header(event, "Origin"))
+        method = (event.method or "GET").upper()
+        try:
+            if method == "OPTIONS":
+                response = self._preflight(event, origin, methods)
+            elif event.path.rstrip("/") == "/healthz" and method == "GET":
+                response = json_response(200, {"status": "ok", "function": function})
+            elif event.path.rstrip("/") == "/metrics" and method == "GET":
+                self.authenticate(event)
+                response = metrics_response()
+            else:
+                if method not in methods:
+                    raise MethodNotAllowed(method, methods + ("OPTIONS",))
+                self.authenticate(event)
+                if len(event.body or b"") > self.settings.max_body_bytes:
+                    raise BodyTooLarge(f"the body has {len(event.body)} bytes; the limit is "
+                                       f"{self.settings.max_body_bytes}")
+                response = handler(event)
+        except Text2PixiError as exc:
+            response = error_response(exc)
+        except Exception:  # noqa: BLE001 - the last line of defence: log it, never leak it
+            log.exception("%s: unexpected error", function)
+            response = json_response(500, {"error": "internal_error", "message": "internal error"})
+        if origin:
+            response.setdefault("headers", {}).update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+        metrics.REQUESTS.labels(function, str(response["statusCode"])).inc()
+        return response
+
+    def _preflight(self, event: Event, origin: str | None, methods: tuple[str, ...]) -> Response:
+        if _header(event, "Origin") and not origin:
+            raise OriginNotAllowed("this origin is not allowed to call the API")
+        return {"statusCode": 204, "body": "", "headers": {
+            "Access-Control-Allow-Methods": ", ".join(methods + ("OPTIONS",)),
+            "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+            "Access-Control-Max-Age": "600",
+        }}
+
+    # --- translate ---------------------------------------------------------------------
+
+    def parse_translate(self, event: Event) -> TranslateRequest:
+        """A JSON body ``{"prompt", "options"}`` or a plain-text prompt (what faas-cli sends)."""
+        raw = event.body or b""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequest("the body is not valid UTF-8") from None
+        content_type = (_header(event, "Content-Type") or "").lower()
+        if "json" in content_type or text.lstrip().startswith("{"):
+            try:
+                data = json.loads(text)
+            except (json.JSONDecodeError, RecursionError):
+                raise BadJson("the body is not valid JSON") from None
+            if not isinstance(data, dict):
+                raise BadJson('the JSON body must be an object like {"prompt": "..."}')
+            try:
+                request = TranslateRequest.model_validate(data)
+            except ValidationError as exc:
+                raise _request_error(exc) from None
+        else:
+            request = TranslateRequest(prompt=text)
+        prompt = check_prompt(request.prompt, self.settings.max_prompt_chars)
+        return request.model_copy(update={"prompt": prompt})
+
+    def _wait_seconds(self, event: Event) -> float:
+        raw = event.query.get("wait")
+        if raw in (None, ""):
+            return 0.0
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InvalidRequest("wait must be a number of seconds") from None
+        if not 0 <= value <= self.settings.max_wait:
+            raise InvalidRequest(f"wait must be between 0 and {self.settings.max_wait:g} seconds")
+        return value
+
+    def translate(self, event: Event) -> Response:
+        request = self.parse_translate(event)
+        wait = self._wait_seconds(event)
+        callback = _header(event, "X-Callback-Url")
+        if callback:
+            check_callback_url(callback, allow_private=self.settings.callback_allow_private)
+        key = _header(event, "Idempotency-Key")
+        if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
+            raise InvalidRequest(f"Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} characters")
+        job, created = self.jobs.enqueue(request, callback_url=callback, idempotency_key=key)
+        metrics.QUEUE_DEPTH.set(self.jobs.queue.count)
+        view = self.jobs.wait(job, wait) if wait else self.jobs.view(job)
+        if view.status == JobStatus.FINISHED:
+            return json_response(200, self._with_result(view).model_dump(mode="json"))
+        if view.status == JobStatus.FAILED:
+            return json_response(200, view.model_dump(mode="json"))
+        status_url = f"/function/status/{job.id}"
+        body = {"id": job.id, "status": view.status.value, "status_url": status_url,
+                "queue_position": view.queue_position, "created": created}
+        return json_response(202, body, {"Location": status_url})
+
+    # --- status ------------------------------------------------------------------------
+
+    def _with_result(self, view: JobView) -> JobView:
+        document = self.store.get_result(view.id)
+        if document is None:
+            return view.model_copy(update={"status": JobStatus.FAILED, "error": {
+                "error": "result_missing", "message": "the job finished but its result is not in storage"}})
+        return view.model_copy(update={"result": document})
+
+    def status(self, event: Event) -> Response:
+        parts = [p for p in event.path.split("/") if p]
+        job_id = event.query.get("id") or (parts[0] if parts else "")
+        want_html = event.query.get("format") == "html" or (len(parts) > 1 and parts[1] == "html")
+        if not job_id:
+            raise InvalidRequest("give the job id as ?id=ID or /status/ID")
+        if not JOB_ID.match(job_id):
+            raise NotFound(f"no job with id {job_id[:64]!r}")
+        self.jobs.recover_abandoned()
+        job = self.jobs.fetch(job_id)
+        if job is not None:
+            view = self.jobs.view(job)
+        else:  # Redis forgot it (expired or lost): the stored result is the record
+            document = self.store.get_result(job_id)
+            if document is None:
+                raise NotFound(f"no job with id {job_id!r}")
+            failed = document.get("error") is not None
+            view = JobView(id=job_id, status=JobStatus.FAILED if failed else JobStatus.FINISHED,
+                           error=document.get("error"), ended_at=document.get("finished_at"))
+        if view.status == JobStatus.FINISHED and view.result is None and job is not None:
+            view = self._with_result(view)
+        elif view.status == JobStatus.FINISHED and job is None:
+            view = view.model_copy(update={"result": self.store.get_result(job_id)})
+        if want_html:
+            if view.status != JobStatus.FINISHED:
+                raise NotFound(f"job {job_id} has no page (status {view.status.value})")
+            page = self.store.get_page(job_id)
+            if page is None:
+                raise NotFound(f"job {job_id} has no stored page")
+            return {"statusCode": 200, "body": page, "headers": {
+                "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": PAGE_CSP,
+                "X-Content-Type-Options": "nosniff"}}
+        return json_response(200, view.model_dump(mode="json"))
+
+    # --- warmup ------------------------------------------------------------------------
+
+    def warmup(self, event: Event) -> Response:
+        wait = self._wait_seconds(event) or self.settings.max_wait
+        job = self.jobs.enqueue_warmup()
+        view = self.jobs.wait(job, wait)
+        if view.status != JobStatus.FINISHED and view.status != JobStatus.FAILED:
+            raise ServiceUnavailable(f"no worker took the warm-up within {wait:g} s; are workers running?")
+        outcome = job.return_value() if view.status == JobStatus.FINISHED else None
+        if not outcome:
+            raise ServiceUnavailable("the warm-up job failed on the worker; see the worker logs")
+        return json_response(200, outcome)
+
+
+def _request_error(exc: ValidationError) -> Text2PixiError:
+    """Map pydantic's complaints about the request body to our named errors."""
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden" and loc.startswith("options."):
+            return UnknownOption(f"unknown option {loc.split('.', 1)[1]!r}; known: max_tokens, temperature, seed")
+        if err["type"] == "extra_forbidden":
+            return InvalidRequest(f"unknown field {loc!r}; the body is {{\"prompt\": ..., \"options\": {{...}}}}")
+        if loc == "prompt" and err["type"] == "missing":
+            return InvalidRequest('the body needs a "prompt"')
+        return InvalidRequest(f"{loc or 'body'}: {err['msg']}")
+    return InvalidRequest("the request body is not valid")
+
+
+@lru_cache(maxsize=1)
+def get_service() -> Service:
+    return Service()
+
+
+def handle_translate(event: Event) -> Response:
+    service = get_service()
+    return service.run("translate", event, service.translate, ("POST",))
+
+
+def handle_status(event: Event) -> Response:
+    service = get_service()
+    return service.run("status", event, service.status, ("GET",))
+
+
+def handle_warmup(event: Event) -> Response:
+    service = get_service()
+    return service.run("warmup", event, service.warmup, ("GET", "POST"))
+
+
+def metrics_response() -> Response:
+    body, content_type = metrics.exposition()
+    return {"statusCode": 200, "body": body, "headers": {"Content-Type": content_type}}
+
+

@@ -1,0 +1,261 @@
+"""Warm RQ workers: load the model once, keep it and its prompt cache across jobs.
+
+RQ's default ``Worker`` forks a child per job, which would lose the KV cache (and with
+copy-on-write, every page it touches). :class:`WarmWorker` is a ``SimpleWorker`` (jobs run in
+the worker process) that also sends heartbeats from a side thread while a job runs, with a short
+TTL: if the process is killed mid-job, its entry in the started-job registry expires within
+seconds and the next registry clean-up (every ``maintenance_interval`` seconds in any worker, and
+on every ``status`` call) requeues the job while it has retries left, or fails it with a reason.
+RQ's defaults would leave it "started" for up to ten minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from prometheus_client import start_http_server
+from rq import Queue, SimpleWorker, get_current_job
+from rq.executions import Execution
+from rq.job import Job
+
+from text2pixi import metrics, registry
+from text2pixi.callbacks import deliver
+from text2pixi.codegen import render_module, render_page
+from text2pixi.engine import Engine, Translation
+from text2pixi.errors import ServiceUnavailable, Text2PixiError
+from text2pixi.jobs import TranslateRequest
+from text2pixi.pixi_bundle import load_pixi_js
+from text2pixi.settings import Settings, get_settings
+from text2pixi.store import Store, sha256_text
+
+log = logging.getLogger(__name__)
+
+
+class _Warm:
+    """The process-wide warm state a job function uses (set up once by :func:`main`)."""
+
+    engine: Engine | None = None
+    store: Store | None = None
+    settings: Settings | None = None
+    pixi_js: str = ""
+    prime_s: float = 0.0
+    worker_name: str = ""
+
+
+def setup(settings: Settings) -> Engine:
+    """Load the model (from S3 first when configured), prime the prompt cache, open the store."""
+    store = Store(settings)
+    if settings.model_source == "s3" and not registry.is_path_like(settings.model):
+        store.pull_model(settings.model)
+    engine = Engine(settings)
+    _Warm.prime_s = engine.prime()
+    _Warm.engine, _Warm.store, _Warm.settings = engine, store, settings
+    _Warm.pixi_js = load_pixi_js(settings.pixi_js_path)
+    metrics.MODEL_LOAD_SECONDS.set(engine.load_s)
+    log.info("worker warm: %s loaded in %.1fs, prefix primed in %.1fs", engine.model_id, engine.load_s, _Warm.prime_s)
+    return engine
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _document(job_id: str, request: TranslateRequest, result: Translation, js: str, page: str) -> dict[str, Any]:
+    return {
+        "id": job_id,
+        "prompt": request.prompt,
+        "model": result.model,
+        "scene": result.scene.model_dump(mode="json", exclude_defaults=True),
+        "scene_json": result.scene_json,
+        "js": js,
+        "page_sha256": sha256_text(page),
+        "timings": {"wall_s": result.wall_s, "prime_s": result.prime_s,
+                    "attempts": [a.model_dump() for a in result.attempts]},
+        "output_tokens": result.output_tokens,
+        "worker": _Warm.worker_name,
+        "finished_at": _now(),
+        "error": None,
+    }
+
+
+def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
+    """The RQ job: translate, render, store the result in S3, call back; returns a small outcome.
+
+    A generation error (the model could not produce a valid scene) is an outcome, not a crash: it
+    is stored and reported as ``failed`` without RQ retrying a deterministic failure. Crashes,
+    timeouts and storage errors raise, so RQ's retries apply.
+    """
+    engine, store, settings = _Warm.engine, _Warm.store, _Warm.settings
+    if engine is None or store is None or settings is None:
+        raise RuntimeError("worker is not warm: run jobs through `text2pixi worker`")
+    job = get_current_job()
+    job_id = job.id if job else "local"
+    if job is not None:
+        job.meta["runs"] = int(job.meta.get("runs", 0)) + 1
+        job.meta["worker"] = _Warm.worker_name
+        job.save_meta()
+    request = TranslateRequest.model_validate(payload)
+    started = time.perf_counter()
+    try:
+        result = engine.translate(request.prompt, max_tokens=request.options.max_tokens,
+                                  temperature=request.options.temperature, seed=request.options.seed)
+    except Text2PixiError as exc:
+        log.info("job %s: no scene: %s", job_id, exc)
+        metrics.JOBS.labels("failed").inc()
+        error = exc.to_dict()
+        store.put_result(job_id, {"id": job_id, "prompt": request.prompt, "model": engine.model_id,
+                                  "error": error, "finished_at": _now(), "worker": _Warm.worker_name}, None)
+        _callback(job, {"id": job_id, "status": "failed", "error": error}, settings)
+        return {"ok": False, "error": error}
+    js = render_module(result.scene)
+    page = render_page(result.scene, _Warm.pixi_js, title=request.prompt)
+    document = _document(job_id, request, result, js, page)
+    store.put_result(job_id, document, page)
+    elapsed = time.perf_counter() - started
+    metrics.JOB_SECONDS.observe(elapsed)
+    metrics.TOKENS_PER_SECOND.observe(result.attempts[-1].decode_tps)
+    metrics.JOBS.labels("finished").inc()
+    log.info("job %s: %d tokens, %d attempt(s), %.2fs", job_id, result.output_tokens, len(result.attempts), elapsed)
+    _callback(job, {"id": job_id, "status": "finished", "result": document}, settings)
+    return {"ok": True, "output_tokens": result.output_tokens, "wall_s": result.wall_s}
+
+
+def _callback(job: Job | None, body: dict[str, Any], settings: Settings) -> None:
+    url = (job.meta.get("callback_url") if job is not None else None) or None
+    if url:
+        deliver(url, body, {"X-Text2Pixi-Job-Id": body["id"], "X-Function-Status": body["status"]},
+                allow_private=settings.callback_allow_private, timeout=settings.callback_timeout)
+
+
+def run_warmup() -> dict[str, Any]:
+    """The warm-up job: make sure the model is loaded and primed, and say how long that took."""
+    engine = _Warm.engine
+    if engine is None:
+        raise RuntimeError("worker is not warm")
+    already = engine.prefix_tokens > 0
+    prime_s = 0.0 if already else engine.prime()
+    return {"worker": _Warm.worker_name, "model": engine.model_id, "load_s": round(engine.load_s, 3),
+            "prime_s": round(prime_s if not already else _Warm.prime_s, 3), "already_warm": already,
+            "prefix_tokens": engine.prefix_tokens, "n_threads": engine.settings.n_threads}
+
+
+class WarmWorker(SimpleWorker):
+    """A SimpleWorker that heartbeats from a side thread while a job runs (see the module doc)."""
+
+    def __init__(self, *args: Any, beat_interval: int = 5, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.beat_interval = beat_interval
+        self._execution: Execution | None = None
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return self.beat_interval * 4
+
+    def prepare_execution(self, job: Job) -> Execution:
+        self._execution = super().prepare_execution(job)
+        return self._execution
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        stop = threading.Event()
+        beat = threading.Thread(target=self._beat, args=(job, stop), name="heartbeat", daemon=True)
+        beat.start()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            stop.set()
+            beat.join(timeout=5)
+            self._execution = None
+
+    def _beat(self, job: Job, stop: threading.Event) -> None:
+        ttl = self.get_heartbeat_ttl(job)
+        while not stop.wait(self.beat_interval):
+            execution = self._execution
+            try:
+                with self.connection.pipeline() as pipe:
+                    self.heartbeat(ttl, pipeline=pipe)
+                    if execution is not None:
+                        execution.heartbeat(job.started_job_registry, ttl, pipe)
+                    pipe.execute()
+            except redis.RedisError as exc:  # Redis restarting: the next beat retries
+                log.warning("heartbeat for job %s failed: %s", job.id, exc)
+
+
+def _check(settings: Settings) -> int:
+    """Liveness: the worker is warm (ready file) and Redis answers."""
+    if not settings.ready_file.exists():
+        print("not ready: no ready file", file=sys.stderr)
+        return 1
+    try:
+        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        print(f"redis unreachable: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _wait_for_dependencies(settings: Settings, timeout: float = 120.0) -> None:
+    """Redis and S3 may start after us (supervisord, Kubernetes): wait for them, with backoff."""
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    while True:
+        try:
+            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2).ping()
+            Store(settings).client.list_buckets()
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure here means "not yet"
+            if time.monotonic() > deadline:
+                raise ServiceUnavailable(f"Redis or S3 not reachable after {timeout:.0f}s: {exc}") from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="text2pixi worker", description="Run a warm RQ worker.")
+    parser.add_argument("--name", default=None, help="worker name (default: host:pid)")
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--check", action="store_true", help="liveness check: exit 0 when warm and Redis answers")
+    parser.add_argument("--wait-deps", action="store_true",
+                        help="wait up to 120 s for Redis and S3 to answer before starting")
+    parser.add_argument("--maintenance-interval", type=int, default=10,
+                        help="seconds between registry clean-ups (abandoned-job recovery)")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    if args.check:
+        return _check(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    _Warm.worker_name = args.name or f"{socket.gethostname()}:{os.getpid()}"
+    settings.ready_file.unlink(missing_ok=True)
+    try:
+        if args.wait_deps:
+            _wait_for_dependencies(settings)
+        setup(settings)
+    except Text2PixiError as exc:
+        log.error("worker cannot start: %s", exc)
+        return 1
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr="127.0.0.1")
+    connection = redis.Redis.from_url(settings.redis_url)
+    queue = Queue(settings.queue_name, connection=connection)
+    worker = WarmWorker([queue], connection=connection, name=args.name,
+                        maintenance_interval=args.maintenance_interval,
+                        beat_interval=settings.heartbeat_interval)
+    settings.ready_file.parent.mkdir(parents=True, exist_ok=True)
+    settings.ready_file.write_text(f"{_Warm.worker_name}\n")
+    try:
+        worker.work(burst=args.burst, logging_level="INFO")
+    finally:
+        settings.ready_file.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
