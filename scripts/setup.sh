@@ -27,6 +27,8 @@ need=()
 command -v cmake >/dev/null || need+=(cmake)
 command -v g++ >/dev/null || need+=(g++)
 command -v npm >/dev/null || need+=(nodejs npm)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v shellcheck >/dev/null || need+=(shellcheck)
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ "$browser" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then
@@ -49,7 +51,7 @@ if ! "$VENV/bin/python" -c 'import llama_cpp' 2>/dev/null; then
 fi
 
 echo "==> text2pixi and its Python dependencies"
-"$VENV/bin/python" -m pip install -q -e '.[test]'
+"$VENV/bin/python" -m pip install -q -e '.[test,local]'
 
 if [ ! -f "$cache/npm/node_modules/pixi.js/package.json" ] \
    || ! grep -q "\"version\": \"$PIXI_VERSION\"" "$cache/npm/node_modules/pixi.js/package.json"; then

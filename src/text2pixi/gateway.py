@@ -61,6 +61,7 @@ ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 
 
 
 def release() -> str:
+    """The installed package version, for ``/system/info`` (faas-cli prints it as the gateway version)."""
     try:
         return version("text2pixi")
     except PackageNotFoundError:  # running from a source tree that was never installed
@@ -200,7 +201,8 @@ class Gateway:
         url = f"{self.config.functions[name]}/{quote(rest, safe=PATH_SAFE)}"
         if request.query_string:
             url += "?" + request.query_string.decode("latin-1")
-        forwarded = forwardable(request.headers.items(), "host", "content-length")
+        # The body is already read here, so Expect: 100-continue is answered and must not travel on.
+        forwarded = forwardable(request.headers.items(), "host", "content-length", "expect")
         forwarded_for = ", ".join(filter(None, [request.headers.get("X-Forwarded-For"), request.remote_addr]))
         ours = {"X-Call-Id": call_id, "X-Start-Time": str(start_ns), "X-Forwarded-For": forwarded_for,
                 "X-Forwarded-Host": request.host}
@@ -289,6 +291,7 @@ def create_app(gateway: Gateway) -> Flask:
     """The gateway's routes; ``gateway`` holds the state so tests can build several apps side by side."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = gateway.config.max_body
+    app.url_map.redirect_defaults = False  # else /function/x is 308-redirected to its twin rule /function/x/
     max_body = gateway.config.max_body
 
     @app.errorhandler(HTTPException)

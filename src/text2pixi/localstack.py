@@ -39,7 +39,7 @@ class StackConfig(BaseModel):
 
     state_dir: Path = Field(default_factory=lambda: ROOT / ".stack")
     gateway_port: int = 8080
-    redis_port: int = 6379
+    redis_port: int = 6390  # not 6379: a system redis there must not be mistaken for ours
     s3_port: int = 8333
     function_base_port: int = 5001
     weed_base_port: int = 19333  # master; volume, filer, admin are offsets from it
@@ -154,6 +154,7 @@ def render_supervisor_conf(cfg: StackConfig) -> str:
     for i, name in enumerate(FUNCTIONS):
         sections.append(program(name, f"{python} {index}", {
             "FUNCTION_DIR": str(ROOT / "functions" / name), "HOST": "127.0.0.1",
+            "LOCK_FILE": str(run / f"{name}.lock"),
             "PORT": str(cfg.function_base_port + i), "WAITRESS_THREADS": "8"}, priority=30))
     table = ",".join(f"{name}=http://127.0.0.1:{cfg.function_base_port + i}" for i, name in enumerate(FUNCTIONS))
     sections.append(program("gateway", f"{python} -m text2pixi.gateway --host 127.0.0.1 --port {cfg.gateway_port} "

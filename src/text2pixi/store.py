@@ -11,6 +11,7 @@ Layout, defined once here:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -118,14 +119,21 @@ class Store:
         return key
 
     def pull_model(self, name: str) -> Path:
-        """Download a model from the models bucket into the cache and verify it; no-op when cached."""
+        """Download a model from the models bucket into the cache and verify it; no-op when cached.
+
+        Workers sharing a cache directory take turns (a file lock), so the model is fetched once.
+        """
         models_dir = self.settings.models_dir
-        try:
-            return registry.resolve(name, models_dir)
-        except ModelError:
-            pass
-        spec = registry.get_spec(name)
         models_dir.mkdir(parents=True, exist_ok=True)
+        with (models_dir / f".{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                return registry.resolve(name, models_dir)
+            except ModelError:
+                return self._download_model(name, models_dir)
+
+    def _download_model(self, name: str, models_dir: Path) -> Path:
+        spec = registry.get_spec(name)
         partial = models_dir / (spec.filename + ".partial")
         try:
             head = self.client.head_object(Bucket=self.settings.models_bucket, Key=spec.filename)

@@ -143,7 +143,7 @@ def run_warmup() -> dict[str, Any]:
         raise RuntimeError("worker is not warm")
     already = engine.prefix_tokens > 0
     prime_s = 0.0 if already else engine.prime()
-    return {"worker": _Warm.worker_name, "model": engine.model_id, "load_s": round(engine.load_s, 3),
+    return {"ok": True, "worker": _Warm.worker_name, "model": engine.model_id, "load_s": round(engine.load_s, 3),
             "prime_s": round(prime_s if not already else _Warm.prime_s, 3), "already_warm": already,
             "prefix_tokens": engine.prefix_tokens, "n_threads": engine.settings.n_threads}
 
@@ -258,4 +258,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the package module: jobs look up ``text2pixi.worker._Warm``, not ``__main__._Warm``.
+    from text2pixi.worker import main as package_main
+
+    sys.exit(package_main())

@@ -1,0 +1,155 @@
+#!/usr/bin/env python
+"""OpenFaaS python3-llama runtime: a tiny Flask shim that turns each HTTP request into ``handle(event, context)``.
+
+The same file runs in the container under of-watchdog (``mode=http``, upstream ``127.0.0.1:5000``) and in the local
+stack (``FUNCTION_DIR=functions/translate python templates/python3-llama/index.py``), so it depends only on Flask and
+waitress and loads the handler from a directory instead of a fixed package.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import signal
+import site
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+# Function dependencies installed to a fixed path stay importable when the platform runs us as another uid.
+if os.path.isdir("/home/app/python"):
+    site.addsitedir("/home/app/python")
+
+METHODS = ["GET", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"]
+ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+FUNCTION_DIR = Path(os.environ.get("FUNCTION_DIR") or Path(__file__).resolve().parent / "function")
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
+LOCK_FILE = Path(os.environ.get("LOCK_FILE", "/tmp/.lock"))
+
+logger = logging.getLogger("python3-llama")
+
+
+@dataclass(frozen=True)
+class Event:
+    """What the handler sees of the request: plain types, so handlers never import Flask."""
+
+    body: bytes
+    headers: dict[str, str]
+    method: str
+    query: dict[str, str]
+    path: str
+
+
+@dataclass(frozen=True)
+class Context:
+    hostname: str = field(default_factory=lambda: os.environ.get("HOSTNAME") or socket.gethostname())
+
+
+def load_handler(function_dir: Path) -> ModuleType:
+    """Import ``handler.py`` by path; its directory goes on sys.path so it can import its sibling modules."""
+    path = function_dir / "handler.py"
+    sys.path.insert(0, str(function_dir))
+    spec = importlib.util.spec_from_file_location("handler", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["handler"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps({"error": code, "message": message}), status, headers, mimetype="application/json")
+
+
+def build_event() -> Event:
+    return Event(
+        body=request.get_data(cache=False),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        method=request.method,
+        query=request.args.to_dict(flat=True),
+        path=request.path,
+    )
+
+
+def format_response(result: Any) -> Response:
+    """Map the handler's return value the way python3-http does, but with JSON for lists too and typed checks."""
+    if result is None:
+        return Response(b"", 200)
+    if not isinstance(result, dict):
+        return Response(result if isinstance(result, str | bytes) else str(result), 200)
+    status = result.get("statusCode", 200)
+    if not isinstance(status, int) or isinstance(status, bool):
+        raise TypeError(f"statusCode must be an int, not {type(status).__name__}")
+    body = result.get("body")
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    if isinstance(body, dict | list):
+        if not any(key.lower() == "content-type" for key in headers):
+            headers["Content-Type"] = "application/json"
+        return Response(json.dumps(body), status, headers)
+    if body is None:
+        return Response(b"", status, headers)
+    return Response(body if isinstance(body, str | bytes) else str(body), status, headers)
+
+
+def create_app(handler: ModuleType) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        """Keep every error body JSON (Flask's defaults are HTML); 405 keeps its Allow header."""
+        status = exc.code or 500
+        allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+        message = f"request body is larger than {MAX_BODY_BYTES} bytes" if status == 413 else str(exc.description)
+        return error(status, ERROR_CODES.get(status, "http_error"), message, allow)
+
+    @app.route("/", defaults={"path": ""}, methods=METHODS)
+    @app.route("/<path:path>", methods=METHODS)
+    def call_handler(path: str) -> Response:
+        if (request.content_length or 0) > MAX_BODY_BYTES:  # before reading a byte of it
+            return error(413, "body_too_large", f"request body is larger than {MAX_BODY_BYTES} bytes")
+        event = build_event()  # a streamed body past the limit raises 413 here, answered by http_error
+        try:
+            return format_response(handler.handle(event, Context()))
+        except Exception:  # the one catch-all: a handler bug must not leak a traceback to the caller
+            logger.exception("handler failed: %s %s", event.method, event.path)
+            return error(500, "internal_error", "internal error")
+
+    return app
+
+
+def main() -> None:
+    """Serve with waitress; the lock file tells of-watchdog's HEALTHCHECK we are up, and goes when we stop."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from waitress import create_server
+
+    app = create_app(load_handler(FUNCTION_DIR))
+    host, port = os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "5000"))
+    server = create_server(app, host=host, port=port, threads=int(os.environ.get("WAITRESS_THREADS", "4")))
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)  # waitress' run() catches it and shuts its threads down
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        LOCK_FILE.touch()
+    except OSError as exc:
+        logger.warning("cannot create lock file %s: %s", LOCK_FILE, exc)
+    logger.info("serving %s on http://%s:%s", FUNCTION_DIR, host, port)
+    try:
+        server.run()
+    finally:
+        LOCK_FILE.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
