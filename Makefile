@@ -7,7 +7,7 @@ SMALL_MODEL := smollm2-135m-instruct-q4_1
 PROMPT ?= three blue squares spinning in a row
 OUT ?= out/demo
 
-.PHONY: setup setup-test demo test test-fast lint bench clean
+.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead clean
 
 setup:  ## install everything for the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
@@ -15,9 +15,21 @@ setup:  ## install everything for the default model
 setup-test:  ## install everything the tests need (both models, chromium)
 	scripts/setup.sh --browser --models "$(SMALL_MODEL) $(DEFAULT_MODEL)"
 
-demo: setup  ## translate PROMPT end to end on the default model
-	$(VENV)/bin/text2pixi translate "$(PROMPT)" --out "$(OUT)"
+demo: up  ## the main job: the whole service on loopback, then PROMPT through gateway -> translate -> worker
+	$(VENV)/bin/text2pixi submit "$(PROMPT)" --out "$(OUT)"
 	@echo "open $(OUT)/scene.html in a browser to watch it"
+
+demo-engine: setup  ## the engine alone, in this process (no queue, no gateway)
+	$(VENV)/bin/text2pixi translate "$(PROMPT)" --out "$(OUT)"
+
+up: setup  ## start redis-server, S3 (weed), 2 warm workers, the functions and the gateway on 127.0.0.1
+	$(VENV)/bin/text2pixi stack up $(if $(WORKERS),--workers $(WORKERS)) $(if $(THREADS),--threads $(THREADS))
+
+down:  ## stop the local stack (Redis and S3 data stay in .stack/)
+	$(VENV)/bin/text2pixi stack down
+
+status:  ## show the local stack's processes
+	$(VENV)/bin/text2pixi stack status
 
 test: setup-test  ## install, then lint, type-check and run every test (the default-model ones included)
 	$(VENV)/bin/ruff check src tests bench
@@ -33,6 +45,9 @@ lint:
 
 bench: setup  ## engine benchmark on the default model; writes bench/results/engine-*.json
 	$(PY) bench/engine.py --model "$(DEFAULT_MODEL)"
+
+bench-overhead: up  ## gateway + function + queue overhead against the running stack
+	$(PY) bench/overhead.py
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -256,3 +256,18 @@ def test_jobs_of_a_dead_worker_are_recovered(service: Service, settings: Setting
     view = body(service.run("status", ev(method="GET", query={"id": job_id}), service.status, ("GET",)))
     assert view["status"] == "queued", view  # requeued (job_retries=1) by the clean-up status runs
     assert jobs.queue.get_job_position(job_id) is not None
+
+
+def test_metrics_need_the_key_and_count_requests(service: Service) -> None:
+    service.run("translate", ev("a ball", key="wrong"), service.translate, ("POST",))
+    assert service.run("status", ev(method="GET", path="/metrics", key=None), service.status, ("GET",))[
+        "statusCode"] == 401
+    scraped = service.run("status", ev(method="GET", path="/metrics"), service.status, ("GET",))
+    text = scraped["body"].decode()
+    assert 'text2pixi_requests_total{code="401",function="translate"}' in text
+    assert "text2pixi_queue_depth" in text
+
+
+def test_health_needs_no_key(service: Service) -> None:
+    health = service.run("status", ev(method="GET", path="/healthz", key=None), service.status, ("GET",))
+    assert health["statusCode"] == 200

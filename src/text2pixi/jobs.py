@@ -24,13 +24,15 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
 
-from text2pixi.errors import IdempotencyConflict, QueueFull, ServiceUnavailable
+from text2pixi.errors import IdempotencyConflict, NotFound, QueueFull, ServiceUnavailable
 from text2pixi.settings import Settings
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "text2pixi"
 IDEMPOTENCY_KEY = KEY_PREFIX + ":idem:{}"
+DONE_KEY = KEY_PREFIX + ":done:{}"  # the worker pushes here when a job ends, to wake ?wait= callers
+DONE_TTL = 600
 TRANSLATE_FUNC = "text2pixi.worker.run_translation"
 WARMUP_FUNC = "text2pixi.worker.run_warmup"
 
@@ -181,11 +183,14 @@ class Jobs:
     def view(self, job: Job) -> JobView:
         """The user's view of a job, from RQ's state plus what the worker recorded."""
         try:
-            rq_status = job.get_status(refresh=True)
+            job.refresh()
+            rq_status = job.get_status(refresh=False)
             position = self.queue.get_job_position(job.id) if rq_status == RQStatus.QUEUED else None
+        except NoSuchJobError:
+            raise NotFound(f"job {job.id} expired") from None
         except redis.RedisError as exc:
             raise self._guard(exc) from exc
-        meta = job.get_meta(refresh=False) if hasattr(job, "get_meta") else job.meta
+        meta = job.meta
         view = JobView(
             id=job.id,
             status=JobStatus.QUEUED,
@@ -212,13 +217,22 @@ class Jobs:
         return view
 
     def wait(self, job: Job, seconds: float) -> JobView:
-        """Poll until the job ends or ``seconds`` pass; returns the last view."""
+        """Block until the job ends or ``seconds`` pass; returns the last view.
+
+        The worker pushes to ``DONE_KEY`` when it finishes, so a waiting request wakes at once; the
+        wait is sliced so that endings the worker never signals (a crash, a timeout) are still seen.
+        """
         deadline = time.monotonic() + seconds
-        delay = 0.05
         view = self.view(job)
-        while view.status in (JobStatus.QUEUED, JobStatus.STARTED) and time.monotonic() < deadline:
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 1.5, 0.5)
+        while view.status in (JobStatus.QUEUED, JobStatus.STARTED):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                if self.redis.blpop([DONE_KEY.format(job.id)], timeout=max(0.01, min(left, 0.5))):
+                    self.redis.lpush(DONE_KEY.format(job.id), 1)  # leave the signal for other waiters
+            except redis.RedisError as exc:
+                raise self._guard(exc) from exc
             view = self.view(job)
         return view
 
@@ -228,6 +242,15 @@ class Jobs:
                                       at_front=True)
         except redis.RedisError as exc:
             raise self._guard(exc) from exc
+
+
+def signal_done(connection: redis.Redis, job_id: str) -> None:
+    """Wake every request waiting on ``job_id``; the worker calls it once RQ has stored the outcome."""
+    key = DONE_KEY.format(job_id)
+    with connection.pipeline() as pipe:
+        pipe.lpush(key, 1)
+        pipe.expire(key, DONE_TTL)
+        pipe.execute()
 
 
 def _failure_reason(job: Job, settings: Settings) -> str:

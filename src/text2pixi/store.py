@@ -4,7 +4,8 @@ Layout, defined once here:
 
 * ``<results_bucket>/<id>.json``: the result document (scene, JS module, timings, model, sha256 of
   the page) written once by the worker that finished the job;
-* ``<results_bucket>/<id>.html``: the standalone page (pixi.js inlined, ~850 kB);
+* ``<results_bucket>/<id>.html``: the standalone page (pixi.js inlined), stored gzip-compressed
+  (~290 kB instead of ~850 kB; ``Content-Encoding: gzip``);
 * ``<models_bucket>/<name>.gguf``: model files pushed by ``text2pixi model push``, with the sha256
   in the object's metadata so workers verify what they download.
 """
@@ -12,6 +13,7 @@ Layout, defined once here:
 from __future__ import annotations
 
 import fcntl
+import gzip
 import hashlib
 import json
 import logging
@@ -35,6 +37,26 @@ PAGE_SUFFIX = ".html"
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class PageCompressor:
+    """gzip for pages that all inline the same library, without recompressing it for every page.
+
+    A gzip file may hold several members, decompressed as their concatenation (RFC 1952), so a page
+    is stored as gzip(head) + gzip(library) + gzip(tail) with the library's member made once. That
+    takes ~0.2 ms per page instead of ~10 ms, and the object is a third of the page's size.
+    """
+
+    def __init__(self, shared: str) -> None:
+        self.shared = shared
+        self._shared_gz = gzip.compress(shared.encode("utf-8"), 6, mtime=0) if shared else b""
+
+    def compress(self, page: str) -> bytes:
+        head, found, tail = page.partition(self.shared) if self.shared else (page, "", "")
+        if not found:
+            return gzip.compress(page.encode("utf-8"), 1, mtime=0)
+        return (gzip.compress(head.encode("utf-8"), 6, mtime=0) + self._shared_gz
+                + gzip.compress(tail.encode("utf-8"), 6, mtime=0))
 
 
 class Store:
@@ -70,14 +92,15 @@ class Store:
 
     # --- results -----------------------------------------------------------------------
 
-    def put_result(self, job_id: str, document: dict[str, Any], page: str | None) -> None:
-        """Write the page first and the document last: a readable document means a complete result."""
+    def put_result(self, job_id: str, document: dict[str, Any], page: bytes | None = None) -> None:
+        """Write the page (gzip bytes, see :class:`PageCompressor`) first and the document last:
+        a readable document means a complete result. ``document["page_sha256"]`` is the page's hash."""
         bucket = self.settings.results_bucket
         try:
             if page is not None:
-                self.client.put_object(Bucket=bucket, Key=job_id + PAGE_SUFFIX, Body=page.encode("utf-8"),
-                                       ContentType="text/html; charset=utf-8",
-                                       Metadata={"sha256": sha256_text(page)})
+                self.client.put_object(Bucket=bucket, Key=job_id + PAGE_SUFFIX, Body=page,
+                                       ContentType="text/html; charset=utf-8", ContentEncoding="gzip",
+                                       Metadata={"sha256": str(document.get("page_sha256", ""))})
             body = json.dumps(document, separators=(",", ":"))
             self.client.put_object(Bucket=bucket, Key=job_id + RESULT_SUFFIX, Body=body.encode("utf-8"),
                                    ContentType="application/json", Metadata={"sha256": sha256_text(body)})
@@ -93,7 +116,10 @@ class Store:
             raise self._unavailable(exc, "reading a result") from exc
         except BotoCoreError as exc:
             raise self._unavailable(exc, "reading a result") from exc
-        text = obj["Body"].read().decode("utf-8")
+        data = obj["Body"].read()
+        if obj.get("ContentEncoding") == "gzip":
+            data = gzip.decompress(data)
+        text = data.decode("utf-8")
         expected = (obj.get("Metadata") or {}).get("sha256")
         if expected and expected != sha256_text(text):
             raise ServiceUnavailable(f"stored object {key} fails its checksum; it will not be served")
