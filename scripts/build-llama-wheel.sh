@@ -11,7 +11,7 @@ cache="${TEXT2PIXI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/text2pixi}"
 key=$(printf '%s %s' "$LLAMA_CPP_PYTHON_VERSION" "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
 dir="$cache/wheels/llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION-$key"
 
-wheel=$(ls "$dir"/llama_cpp_python-"$LLAMA_CPP_PYTHON_VERSION"-*.whl 2>/dev/null | head -n1 || true)
+wheel=$(find "$dir" -maxdepth 1 -name "llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION-*.whl" 2>/dev/null | head -n1)
 if [ -n "$wheel" ]; then
   echo "llama-cpp-python: cached wheel $wheel" >&2
   echo "$wheel"
@@ -34,7 +34,7 @@ CMAKE_ARGS="$LLAMA_CMAKE_ARGS" FORCE_CMAKE=1 CMAKE_BUILD_PARALLEL_LEVEL="$(nproc
 status=${PIPESTATUS[0]}
 set -e
 printf '\n' >&2
-wheel=$(ls "$dir"/llama_cpp_python-"$LLAMA_CPP_PYTHON_VERSION"-*.whl 2>/dev/null | head -n1 || true)
+wheel=$(find "$dir" -maxdepth 1 -name "llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION-*.whl" 2>/dev/null | head -n1)
 if [ "$status" -ne 0 ] || [ -z "$wheel" ]; then
   echo "llama-cpp-python build failed (exit $status); last lines of $log:" >&2
   tail -n 30 "$log" >&2

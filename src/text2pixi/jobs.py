@@ -85,7 +85,7 @@ class Jobs:
     def __init__(self, settings: Settings, connection: redis.Redis | None = None) -> None:
         self.settings = settings
         self.redis = connection or redis.Redis.from_url(
-            settings.redis_url, socket_connect_timeout=3, socket_timeout=10, health_check_interval=30
+            settings.resolved_redis_url, socket_connect_timeout=3, socket_timeout=10, health_check_interval=30
         )
         self.queue = Queue(settings.queue_name, connection=self.redis, default_timeout=settings.job_timeout)
 

@@ -214,7 +214,7 @@ def up(cfg: StackConfig, *, timeout: float = 300.0, log=print) -> None:  # type:
     else:
         subprocess.run([_binary("supervisord"), "-c", str(cfg.conf_path)], check=True)
     settings = service_settings(cfg)
-    _wait("redis", lambda: redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1).ping(), 30)
+    _wait("redis", lambda: redis.Redis.from_url(settings.resolved_redis_url, socket_connect_timeout=1).ping(), 30)
     store = Store(settings)
 
     def buckets_ready() -> bool:

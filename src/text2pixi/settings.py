@@ -86,6 +86,14 @@ class Settings(BaseSettings):
             return None
 
     @property
+    def resolved_redis_url(self) -> str:
+        """An explicit TEXT2PIXI_REDIS_URL, else the secret ``text2pixi-redis-url`` (it holds the
+        password in the cluster), else the default."""
+        if "redis_url" in self.model_fields_set:
+            return self.redis_url
+        return self.secret("text2pixi-redis-url") or self.redis_url
+
+    @property
     def resolved_api_key(self) -> str | None:
         return self.api_key or self.secret("text2pixi-api-key")
 

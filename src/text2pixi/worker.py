@@ -210,7 +210,7 @@ def _check(settings: Settings) -> int:
         print("not ready: no ready file", file=sys.stderr)
         return 1
     try:
-        redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
+        redis.Redis.from_url(settings.resolved_redis_url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         print(f"redis unreachable: {exc}", file=sys.stderr)
         return 1
@@ -223,7 +223,7 @@ def _wait_for_dependencies(settings: Settings, timeout: float = 120.0) -> None:
     delay = 0.2
     while True:
         try:
-            redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2).ping()
+            redis.Redis.from_url(settings.resolved_redis_url, socket_connect_timeout=2).ping()
             Store(settings).client.list_buckets()
             return
         except Exception as exc:  # noqa: BLE001 - any failure here means "not yet"
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="127.0.0.1")
-    connection = redis.Redis.from_url(settings.redis_url)
+    connection = redis.Redis.from_url(settings.resolved_redis_url)
     queue = Queue(settings.queue_name, connection=connection)
     worker = WarmWorker([queue], connection=connection, name=args.name,
                         maintenance_interval=args.maintenance_interval,
