@@ -66,9 +66,13 @@ def pixi_js() -> str:
     return load_pixi_js(Settings().pixi_js_path)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's chromium driven by Playwright (its own browser download cannot work offline)."""
+    """Debian's chromium driven by Playwright (its own browser download cannot work offline).
+
+    Module-scoped, and every page is closed after its test: a page left open keeps animating in
+    software WebGL and would eat the CPU that later tests (and their timeouts) count on.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium") or "/usr/bin/chromium"

@@ -15,10 +15,17 @@ from .test_codegen import DEMO, HOSTILE_TEXT, hostile_scene
 pytestmark = pytest.mark.browser
 
 
-def open_page(browser, tmp_path: Path, scene: Scene, pixi_js: str):  # type: ignore[no-untyped-def]
+@pytest.fixture()
+def context(browser):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 900, "height": 700})
+    yield ctx
+    ctx.close()
+
+
+def open_page(context, tmp_path: Path, scene: Scene, pixi_js: str):  # type: ignore[no-untyped-def]
     path = tmp_path / "scene.html"
     path.write_text(render_page(scene, pixi_js), encoding="utf-8")
-    page = browser.new_page(viewport={"width": 900, "height": 700})
+    page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
@@ -57,8 +64,8 @@ def pixel(page, x: int, y: int) -> list[int]:  # type: ignore[no-untyped-def]
     )
 
 
-def test_demo_scene_plays_and_moves(browser, tmp_path: Path, pixi_js: str) -> None:  # type: ignore[no-untyped-def]
-    page, errors, requests = open_page(browser, tmp_path, DEMO, pixi_js)
+def test_demo_scene_plays_and_moves(context, tmp_path: Path, pixi_js: str) -> None:  # type: ignore[no-untyped-def]
+    page, errors, requests = open_page(context, tmp_path, DEMO, pixi_js)
     assert page.evaluate("document.body.dataset.state") == "playing", page.inner_text("#error")
     labels = page.evaluate("__PIXI_APP__.stage.children.map(c => c.label)")
     assert labels == ["sq1", "ball", "title", "ln", "star"]
@@ -89,15 +96,15 @@ def test_demo_scene_plays_and_moves(browser, tmp_path: Path, pixi_js: str) -> No
     assert all(u.startswith("file://") for u in requests)
 
 
-def test_the_ticker_drives_the_animation(browser, tmp_path: Path, pixi_js: str) -> None:  # type: ignore[no-untyped-def]
-    page, errors, _ = open_page(browser, tmp_path, DEMO, pixi_js)
+def test_the_ticker_drives_the_animation(context, tmp_path: Path, pixi_js: str) -> None:  # type: ignore[no-untyped-def]
+    page, errors, _ = open_page(context, tmp_path, DEMO, pixi_js)
     wait_for(page, "__TEXT2PIXI__.time > 0.5", timeout=10)
     assert page.evaluate("__PIXI_APP__.stage.children[1].x") > 100
     assert errors == []
 
 
-def test_hostile_prompt_text_runs_no_script(browser, tmp_path: Path, pixi_js: str) -> None:  # type: ignore[no-untyped-def]
-    page, errors, requests = open_page(browser, tmp_path, hostile_scene(), pixi_js)
+def test_hostile_prompt_text_runs_no_script(context, tmp_path: Path, pixi_js: str) -> None:  # type: ignore[no-untyped-def]
+    page, errors, requests = open_page(context, tmp_path, hostile_scene(), pixi_js)
     assert page.evaluate("document.body.dataset.state") == "playing"
     assert page.evaluate("window.__pwned === undefined")
     assert page.evaluate("__PIXI_APP__.stage.children[0].text") == HOSTILE_TEXT

@@ -214,29 +214,3 @@ def test_state_survives_down_and_up(stack: StackConfig, api: requests.Session) -
     again = api.get(url(stack, f"/function/status/{job['id']}"), timeout=10).json()
     assert again["status"] == "finished" and again["result"]["scene"] == job["result"]["scene"]
 
-
-@pytest.mark.slow
-def test_default_model_end_to_end_through_the_gateway(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """One worker with Qwen (model pulled from S3 and verified), the full path, and a scene that fits."""
-    cfg = StackConfig(
-        state_dir=tmp_path_factory.mktemp("qwen-stack"), gateway_port=free_port(), redis_port=free_port(),
-        s3_port=free_port(also_plus=10000), function_base_port=free_port(also_plus=2),
-        weed_base_port=free_port(also_plus=10003), workers=1, threads_per_worker=2,
-        model=registry.DEFAULT_MODEL, job_timeout=180)
-    localstack.up(cfg, timeout=300, log=lambda m: None)
-    try:
-        session = requests.Session()
-        session.headers["X-API-Key"] = localstack.api_key(cfg)
-        response = session.post(cfg.gateway_url + "/function/translate?wait=120",
-                                json={"prompt": "a red circle in the centre moves to the right"}, timeout=150)
-        assert response.status_code == 200, response.text
-        view = response.json()
-        assert view["status"] == "finished", view
-        scene = view["result"]["scene"]
-        circles = [o for o in scene["objects"] if o["type"] == "circle"]
-        assert len(circles) == 1 and circles[0]["color"] in ("red", "#ff0000")
-        moves = [a for a in scene.get("anims", []) if a["type"] == "move" and a["target"] == circles[0]["id"]]
-        assert moves and moves[0]["x"] > circles[0]["x"]
-        assert view["result"]["model"] == registry.DEFAULT_MODEL
-    finally:
-        localstack.down(cfg)

@@ -27,7 +27,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
 from openai.types.completion_usage import CompletionUsage
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from text2pixi import registry
 from text2pixi.decoding import ConstrainedDecoder, DecodeStats
@@ -238,8 +238,11 @@ class Engine:
                     last_output=_content(exc.last_completion),
                 ) from None
             except InstructorRetryException as exc:
-                if isinstance(exc.__cause__, Text2PixiError):  # ours (e.g. ContextFull): pass it on as is
-                    raise exc.__cause__ from None
+                cause = exc.__cause__
+                if isinstance(cause, Text2PixiError):  # ours (e.g. ContextFull): pass it on as is
+                    raise cause from None
+                if cause is not None and not isinstance(cause, (ValidationError, ValueError)):
+                    raise cause from None  # not a bad scene: a timeout, an interrupt, a bug; let it surface
                 raise GenerationFailed(
                     f"no valid scene after {exc.n_attempts} attempts; last error: {_first_line(exc)}",
                     attempts=exc.n_attempts,
