@@ -27,7 +27,7 @@ from rq import Queue, SimpleWorker, get_current_job
 from rq.executions import Execution
 from rq.job import Job
 
-from text2pixi import metrics, registry
+from text2pixi import logs, metrics, registry
 from text2pixi.callbacks import deliver
 from text2pixi.codegen import render_module, render_page
 from text2pixi.engine import Engine, Translation
@@ -246,8 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     if args.check:
         return _check(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    logs.configure()
     _Warm.worker_name = args.name or f"{socket.gethostname()}:{os.getpid()}"
     settings.ready_file.unlink(missing_ok=True)
     try:
