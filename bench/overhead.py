@@ -80,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  request {n}: {response.status_code} {view.get('status')} (not counted)")
                     continue
                 engine = view["result"]["timings"]["wall_s"]
-                print({k: view[k] for k in ("created_at", "started_at", "ended_at")}) if n == 0 else None
                 created, started, ended = (datetime.fromisoformat(view[k]).timestamp()
                                            for k in ("created_at", "started_at", "ended_at"))
                 if n >= 2:
