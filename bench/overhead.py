@@ -28,20 +28,9 @@ from pathlib import Path
 import requests
 
 from text2pixi import localstack, registry
-from text2pixi.localstack import StackConfig
+from text2pixi.localstack import StackConfig, free_port
 
 PROMPTS = ["a pink rectangle", "one green circle"]
-
-
-def _free_port(plus: int = 0) -> int:
-    import socket
-
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + plus < 65000:
-            return port
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -60,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="t2p-overhead-") as state:
-        cfg = StackConfig(state_dir=Path(state), gateway_port=_free_port(), redis_port=_free_port(),
-                          s3_port=_free_port(10000), function_base_port=_free_port(2),
-                          weed_base_port=_free_port(10003), workers=1, threads_per_worker=args.threads,
+        cfg = StackConfig(state_dir=Path(state), gateway_port=free_port(), redis_port=free_port(),
+                          s3_port=free_port(also_plus=10000), function_base_port=free_port(also_plus=2),
+                          weed_base_port=free_port(also_plus=10003), workers=1, threads_per_worker=args.threads,
                           model=args.model, model_via_s3=False)
         print(f"starting a stack with 1 worker ({cfg.threads} threads) on {args.model} ...", flush=True)
         localstack.up(cfg, log=lambda m: None)

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,45 +13,12 @@ import boto3
 import redis
 from botocore.config import Config
 
-
-def free_port(*, also_plus: int = 0) -> int:
-    """A free TCP port on 127.0.0.1 (and ``port + also_plus`` free too, for weed's gRPC ports)."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port + also_plus > 65000:
-            continue
-        if not also_plus:
-            return port
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + also_plus))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError("no free port")
+from text2pixi import localstack
+from text2pixi.localstack import binary, free_port
 
 
 def wait_until(probe, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if probe():
-                return
-        except Exception as exc:  # noqa: BLE001 - retried until the deadline
-            last = exc
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not ready after {timeout}s: {last}")
-
-
-def binary(name: str) -> str:
-    local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
-    if not found:
-        raise RuntimeError(f"{name} is not installed (make setup-test installs it)")
-    return found
+    localstack.wait_until(what, probe, timeout)
 
 
 @dataclass

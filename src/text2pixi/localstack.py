@@ -17,9 +17,11 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -80,7 +82,7 @@ def api_key(cfg: StackConfig) -> str:
     return _secret(cfg.secrets_dir / "text2pixi-api-key")
 
 
-def _binary(name: str) -> str:
+def binary(name: str) -> str:
     local = Path(sys.executable).parent / name
     found = str(local) if local.exists() else shutil.which(name)
     if not found:
@@ -134,9 +136,9 @@ def render_supervisor_conf(cfg: StackConfig) -> str:
         f"childlogdir={logs}\n",
         "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n",
         f"[supervisorctl]\nserverurl=unix://{run / 'supervisor.sock'}\n",
-        program("redis", f"{_binary('redis-server')} --bind 127.0.0.1 --port {cfg.redis_port} --dir {state / 'redis'} "
+        program("redis", f"{binary('redis-server')} --bind 127.0.0.1 --port {cfg.redis_port} --dir {state / 'redis'} "
                 f"--appendonly yes --appendfsync always --save '' --protected-mode yes", priority=10),
-        program("s3", f"{_binary('weed')} mini -dir={state / 's3'} -ip=127.0.0.1 -ip.bind=127.0.0.1 "
+        program("s3", f"{binary('weed')} mini -dir={state / 's3'} -ip=127.0.0.1 -ip.bind=127.0.0.1 "
                 f"-master.port={w} -volume.port={w + 1} -filer.port={w + 2} -admin.port={w + 3} "
                 f"-admin.ui=false -webdav=false -s3.port={cfg.s3_port} -s3.port.iceberg=0 "
                 f"-s3.config={state / 's3.json'}", priority=10),
@@ -176,7 +178,7 @@ def _write_files(cfg: StackConfig) -> None:
 
 
 def _ctl(cfg: StackConfig, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([_binary("supervisorctl"), "-c", str(cfg.conf_path), *args],
+    return subprocess.run([binary("supervisorctl"), "-c", str(cfg.conf_path), *args],
                           capture_output=True, text=True, check=check)
 
 
@@ -191,7 +193,8 @@ def service_settings(cfg: StackConfig) -> Settings:
                     secrets_dir=cfg.secrets_dir, model=cfg.model)
 
 
-def _wait(what: str, probe, timeout: float) -> None:  # type: ignore[no-untyped-def]
+def wait_until(what: str, probe: Callable[[], object], timeout: float) -> None:
+    """Call ``probe`` until it returns something true (exceptions count as "not yet")."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -200,8 +203,28 @@ def _wait(what: str, probe, timeout: float) -> None:  # type: ignore[no-untyped-
                 return
         except Exception as exc:  # noqa: BLE001 - retried until the deadline
             last = exc
-        time.sleep(0.25)
+        time.sleep(0.1)
     raise ServiceUnavailable(f"{what} did not come up within {timeout:.0f}s ({last})")
+
+
+def free_port(*, also_plus: int = 0) -> int:
+    """A free TCP port on 127.0.0.1; with ``also_plus``, ``port + also_plus`` is free too (weed
+    derives its gRPC ports by adding 10000)."""
+    for _ in range(200):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if not also_plus:
+            return port
+        if port + also_plus > 65000:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + also_plus))
+                return port
+            except OSError:
+                continue
+    raise ServiceUnavailable("no free loopback port")
 
 
 def up(cfg: StackConfig, *, timeout: float = 300.0, log=print) -> None:  # type: ignore[no-untyped-def]
@@ -212,16 +235,16 @@ def up(cfg: StackConfig, *, timeout: float = 300.0, log=print) -> None:  # type:
     if is_running(cfg):
         _ctl(cfg, "update")
     else:
-        subprocess.run([_binary("supervisord"), "-c", str(cfg.conf_path)], check=True)
+        subprocess.run([binary("supervisord"), "-c", str(cfg.conf_path)], check=True)
     settings = service_settings(cfg)
-    _wait("redis", lambda: redis.Redis.from_url(settings.resolved_redis_url, socket_connect_timeout=1).ping(), 30)
+    wait_until("redis", lambda: redis.Redis.from_url(settings.resolved_redis_url, socket_connect_timeout=1).ping(), 30)
     store = Store(settings)
 
     def buckets_ready() -> bool:
         store.ensure_buckets()
         return True
 
-    _wait("the S3 server", buckets_ready, 60)
+    wait_until("the S3 server", buckets_ready, 60)
     log(f"redis 127.0.0.1:{cfg.redis_port} and S3 127.0.0.1:{cfg.s3_port} are up")
     if cfg.model_via_s3 and not registry.is_path_like(cfg.model):
         try:
@@ -229,9 +252,9 @@ def up(cfg: StackConfig, *, timeout: float = 300.0, log=print) -> None:  # type:
         except Exception:  # noqa: BLE001 - absent: push it
             log(f"pushing {cfg.model} into s3://{settings.models_bucket}")
             store.push_model(cfg.model, registry.resolve(cfg.model, Settings().models_dir))
-    _wait("the gateway", lambda: requests.get(cfg.gateway_url + "/healthz", timeout=1).ok, 60)
+    wait_until("the gateway", lambda: requests.get(cfg.gateway_url + "/healthz", timeout=1).ok, 60)
     ready = [cfg.state_dir / "run" / f"worker{n}.ready" for n in range(1, cfg.workers + 1)]
-    _wait(f"{cfg.workers} warm worker(s)", lambda: all(p.exists() for p in ready), timeout)
+    wait_until(f"{cfg.workers} warm worker(s)", lambda: all(p.exists() for p in ready), timeout)
     log(f"stack up: gateway {cfg.gateway_url}, {cfg.workers} warm worker(s) x {cfg.threads} thread(s), "
         f"model {cfg.model}; API key in {cfg.secrets_dir / 'text2pixi-api-key'}")
 

@@ -241,17 +241,15 @@ class Service:
         job = self.jobs.fetch(job_id)
         if job is not None:
             view = self.jobs.view(job)
+            if view.status == JobStatus.FINISHED:
+                view = self._with_result(view)
         else:  # Redis forgot it (expired or lost): the stored result is the record
             document = self.store.get_result(job_id)
             if document is None:
                 raise NotFound(f"no job with id {job_id!r}")
-            failed = document.get("error") is not None
-            view = JobView(id=job_id, status=JobStatus.FAILED if failed else JobStatus.FINISHED,
-                           error=document.get("error"), ended_at=document.get("finished_at"))
-        if view.status == JobStatus.FINISHED and view.result is None and job is not None:
-            view = self._with_result(view)
-        elif view.status == JobStatus.FINISHED and job is None:
-            view = view.model_copy(update={"result": self.store.get_result(job_id)})
+            error = document.get("error")
+            view = JobView(id=job_id, status=JobStatus.FAILED if error else JobStatus.FINISHED, error=error,
+                           ended_at=document.get("finished_at"), result=None if error else document)
         if want_html:
             if view.status != JobStatus.FINISHED:
                 raise NotFound(f"job {job_id} has no page (status {view.status.value})")
