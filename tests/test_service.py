@@ -271,3 +271,14 @@ def test_metrics_need_the_key_and_count_requests(service: Service) -> None:
 def test_health_needs_no_key(service: Service) -> None:
     health = service.run("status", ev(method="GET", path="/healthz", key=None), service.status, ("GET",))
     assert health["statusCode"] == 200
+
+
+def test_status_falls_back_to_the_stored_result_when_redis_forgot(service: Service, settings: Settings,
+                                                                  warm) -> None:  # type: ignore[no-untyped-def]
+    job_id = body(service.run("translate", ev(GOOD_PROMPT), service.translate, ("POST",)))["id"]
+    drain(settings)
+    job = Jobs(settings).fetch(job_id)
+    assert job is not None
+    job.delete()  # e.g. result_ttl expired, or a Redis volume was lost
+    view = body(service.run("status", ev(method="GET", query={"id": job_id}), service.status, ("GET",)))
+    assert view["status"] == "finished" and view["result"]["id"] == job_id
