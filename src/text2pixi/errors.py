@@ -77,9 +77,6 @@ class ContextFull(GenerationError):
 
     code = "context_full"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
 
 class GenerationFailed(GenerationError):
     """Every attempt (first try plus retries) produced JSON that failed validation."""

@@ -93,12 +93,6 @@ class Jobs:
         log.warning("redis unavailable: %s", exc)
         return ServiceUnavailable("the job queue (Redis) is unavailable; try again shortly")
 
-    def ping(self) -> None:
-        try:
-            self.redis.ping()
-        except redis.RedisError as exc:
-            raise self._guard(exc) from exc
-
     def enqueue(self, request: TranslateRequest, *, callback_url: str | None = None,
                 idempotency_key: str | None = None) -> tuple[Job, bool]:
         """Queue one translation; returns the job and whether it was newly created.
