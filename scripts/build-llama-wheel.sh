@@ -11,14 +11,14 @@ cache="${TEXT2PIXI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/text2pixi}"
 key=$(printf '%s %s' "$LLAMA_CPP_PYTHON_VERSION" "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
 dir="$cache/wheels/llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION-$key"
 
-wheel=$(find "$dir" -maxdepth 1 -name "llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION-*.whl" 2>/dev/null | head -n1)
+mkdir -p "$dir"
+wheel=$(find "$dir" -maxdepth 1 -name "llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION-*.whl" | head -n1)
 if [ -n "$wheel" ]; then
   echo "llama-cpp-python: cached wheel $wheel" >&2
   echo "$wheel"
   exit 0
 fi
 
-mkdir -p "$dir"
 log="$dir/build.log"
 echo "llama-cpp-python $LLAMA_CPP_PYTHON_VERSION: building from source (about 8-13 minutes on 2 cores)" >&2
 echo "  CMAKE_ARGS=$LLAMA_CMAKE_ARGS" >&2
@@ -34,7 +34,7 @@ CMAKE_ARGS="$LLAMA_CMAKE_ARGS" FORCE_CMAKE=1 CMAKE_BUILD_PARALLEL_LEVEL="$(nproc
 status=${PIPESTATUS[0]}
 set -e
 printf '\n' >&2
-wheel=$(find "$dir" -maxdepth 1 -name "llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION-*.whl" 2>/dev/null | head -n1)
+wheel=$(find "$dir" -maxdepth 1 -name "llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION-*.whl" | head -n1)
 if [ "$status" -ne 0 ] || [ -z "$wheel" ]; then
   echo "llama-cpp-python build failed (exit $status); last lines of $log:" >&2
   tail -n 30 "$log" >&2
