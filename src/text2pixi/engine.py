@@ -216,6 +216,7 @@ class Engine:
         validation); never returns an invalid scene.
         """
         text = check_prompt(prompt, self.settings.max_prompt_chars)
+        budget = max_tokens or self.settings.max_tokens
         with self._lock:
             self._attempts = []
             self._temperature = self.settings.temperature if temperature is None else temperature
@@ -227,13 +228,13 @@ class Engine:
                     response_model=Scene,
                     messages=build_messages(text),
                     max_retries=self.settings.max_retries,  # re-asks after the first attempt
-                    max_tokens=max_tokens or self.settings.max_tokens,
+                    max_tokens=budget,
                     strict=False,
                     hooks=self._hooks,
                 )
             except IncompleteOutputException as exc:
                 raise OutputTruncated(
-                    f"the model's reply did not finish within {max_tokens or self.settings.max_tokens} tokens",
+                    f"the model's reply did not finish within {budget} tokens",
                     attempts=len(self._attempts),
                     last_output=_content(exc.last_completion),
                 ) from None

@@ -24,6 +24,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
 
+from text2pixi import metrics
 from text2pixi.errors import IdempotencyConflict, NotFound, QueueFull, ServiceUnavailable
 from text2pixi.settings import Settings
 
@@ -109,6 +110,7 @@ class Jobs:
                 if existing is not None:
                     return existing, False
             depth = self.queue.count
+            metrics.QUEUE_DEPTH.set(depth)
             if depth >= self.settings.max_queue_depth:
                 if claim:
                     self.redis.delete(claim)

@@ -209,7 +209,6 @@ class Service:
         if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
             raise InvalidRequest(f"Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} characters")
         job, created = self.jobs.enqueue(request, callback_url=callback, idempotency_key=key)
-        metrics.QUEUE_DEPTH.set(self.jobs.queue.count)
         view = self.jobs.wait(job, wait) if wait else self.jobs.view(job)
         if view.status == JobStatus.FINISHED:
             return json_response(200, self._with_result(view).model_dump(mode="json"))
