@@ -242,6 +242,21 @@ def render_module(scene: s.Scene) -> str:
     )
 
 
+def render_script(scene: s.Scene) -> str:
+    """A classic script that defines ``globalThis.__TEXT2PIXI_MOUNT__`` for ``scene``; needs ``globalThis.PIXI``.
+
+    The playground loads it from its own origin (CSP ``script-src 'self'``), so a result plays with the same
+    runtime and ``mount`` as the module and the standalone page, without ``eval`` or inline scripts.
+    """
+    return (
+        "(() => {\n"
+        "const { Application, Graphics, Text } = globalThis.PIXI;\n"
+        f"{_RUNTIME_JS}\n{mount_source(scene)}\n"
+        "globalThis.__TEXT2PIXI_MOUNT__ = mount;\n"
+        "})();\n"
+    )
+
+
 def _script_hash(code: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(code.encode("utf-8")).digest()).decode() + "'"
 

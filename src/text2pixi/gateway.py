@@ -411,8 +411,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)  # waitress stops cleanly on SystemExit, not on a bare SIGTERM
     logger.info("gateway on http://%s:%d for %s", args.host, args.port,
                 ", ".join(f"{k}={v}" for k, v in config.functions.items()) or "no functions")
+    app = create_app(gateway)
+    from text2pixi import playground  # it imports this module, so not at the top
+
     try:
-        serve(create_app(gateway), host=args.host, port=args.port, threads=args.threads, _quiet=True)
+        if playground.install(app, gateway, bind_host=args.host):
+            logger.info("playground on http://%s:%d/ui/", args.host, args.port)
+    except playground.PlaygroundModeInvalid as exc:
+        parser.exit(2, f"error: {exc}\n")
+    try:
+        serve(app, host=args.host, port=args.port, threads=args.threads, _quiet=True)
     finally:
         gateway.close()
     return 0
