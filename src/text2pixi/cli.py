@@ -236,6 +236,44 @@ def submit(
             typer.echo(f"# wrote {kind}: {path}", err=True)
 
 
+@app.command()
+def view(
+    source: Annotated[str, typer.Argument(help="a job id (32 hex digits) or a JSON file: scene, result or status")],
+    out: Annotated[Path | None, typer.Option(help="write the page here (default: in the temp directory)")] = None,
+    open_page: Annotated[
+        bool | None, typer.Option("--open/--no-open", help="open it in a browser (default: when --out is not given)")
+    ] = None,
+    gateway_url: Annotated[
+        str | None, typer.Option("--gateway", help="for a job id; default: $OPENFAAS_URL or the local stack")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="default: $TEXT2PIXI_API_KEY or the local stack's key")] = None,
+) -> None:
+    """Write (and open) a page that plays a scene: the playground's runtime, pixi.js inlined, no network."""
+    import os
+
+    from text2pixi import viewer
+    from text2pixi.localstack import StackConfig
+    from text2pixi.localstack import api_key as stack_api_key
+    from text2pixi.pixi_bundle import load_pixi_js
+
+    cfg = StackConfig()
+    url = gateway_url or os.environ.get("OPENFAAS_URL") or cfg.gateway_url
+    try:
+        key = api_key or os.environ.get("TEXT2PIXI_API_KEY") or ""
+        if not key and viewer.JOB_ID.match(source) and not Path(source).is_file():
+            key = stack_api_key(cfg)
+        item = viewer.load(source, gateway=url, api_key=key)
+        page = viewer.render_viewer(item, load_pixi_js(Settings().pixi_js_path))
+    except Text2PixiError as exc:
+        _fail(exc)
+        return
+    path = _write(out or viewer.default_path(source), page)
+    typer.echo(str(path))
+    if open_page if open_page is not None else out is None:
+        if not viewer.open_in_browser(path):
+            typer.echo(f"# no browser to open here; open {path.resolve().as_uri()} yourself", err=True)
+
+
 @model_app.command("push")
 def model_push(name: Annotated[str, typer.Argument(help="registered model name (fetched first if needed)")]) -> None:
     """Upload a verified model into the models bucket (S3/MinIO) for workers to download."""
