@@ -31,6 +31,11 @@ import requests
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from text2pixi import openapi
+from text2pixi.callbacks import check_callback_url
+from text2pixi.callbacks import post as post_callback
+from text2pixi.errors import CallbackRefused
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
@@ -57,6 +62,7 @@ NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 """Function names are DNS-1123 labels, as in faas-netes; so the first dot always starts the namespace."""
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 """RFC 3986 pchar delimiters kept as they are when the decoded path is quoted again for the upstream."""
+TRUE = frozenset({"1", "true", "yes", "on"})
 ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
@@ -93,6 +99,8 @@ class GatewayConfig:
     basic_auth: str | None = field(default=None, repr=False)
     async_workers: int = DEFAULT_ASYNC_WORKERS
     async_queue: int = DEFAULT_ASYNC_QUEUE
+    callback_allow_private: bool = False
+    """``TEXT2PIXI_CALLBACK_ALLOW_PRIVATE``, as for the functions: async callbacks obey the same SSRF rules."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ, **overrides: object) -> GatewayConfig:
@@ -104,6 +112,7 @@ class GatewayConfig:
             "basic_auth": env.get("TEXT2PIXI_GATEWAY_BASIC_AUTH") or None,
             "async_workers": int(env.get("TEXT2PIXI_GATEWAY_ASYNC_WORKERS") or DEFAULT_ASYNC_WORKERS),
             "async_queue": int(env.get("TEXT2PIXI_GATEWAY_ASYNC_QUEUE") or DEFAULT_ASYNC_QUEUE),
+            "callback_allow_private": (env.get("TEXT2PIXI_CALLBACK_ALLOW_PRIVATE") or "").lower() in TRUE,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -272,19 +281,22 @@ class Gateway:
             return 502, json.dumps(body).encode(), "application/json"
 
     def callback(self, call: Call, url: str, status: int, body: bytes, content_type: str, duration: float) -> None:
-        """Deliver like the queue-worker: POST the function's body with the X-Function-* headers."""
-        if urlsplit(url).scheme not in ("http", "https"):
-            logger.warning("async call %s: ignoring callback URL with scheme %r", call.call_id, urlsplit(url).scheme)
-            return
+        """Deliver like the queue-worker: POST the function's body with the X-Function-* headers.
+
+        Through :func:`text2pixi.callbacks.post`: checked again for SSRF (DNS may have changed since
+        the call was accepted), no redirects followed, one short deadline."""
         headers = {"X-Call-Id": call.call_id, "X-Function-Status": str(status), "X-Duration-Seconds": f"{duration:f}",
                    "X-Function-Name": call.name, "X-Start-Time": str(call.start_ns)}
         if content_type:
             headers["Content-Type"] = content_type
         try:
-            with self.session.post(url, data=body, headers=headers, timeout=CALLBACK_TIMEOUT) as answer:
-                logger.info("async call %s: callback answered %d", call.call_id, answer.status_code)
+            status = post_callback(url, data=body, headers=headers, timeout=CALLBACK_TIMEOUT,
+                                   allow_private=self.config.callback_allow_private)
+            logger.info("async call %s: callback answered %d", call.call_id, status)
+        except CallbackRefused as exc:
+            logger.warning("async call %s: callback refused: %s", call.call_id, exc)
         except requests.RequestException as exc:
-            logger.warning("async call %s: callback failed: %s", call.call_id, exc)
+            logger.warning("async call %s: callback failed: %s", call.call_id, type(exc).__name__)
 
 
 def create_app(gateway: Gateway) -> Flask:
@@ -329,9 +341,15 @@ def create_app(gateway: Gateway) -> Flask:
             return not_found(name)
         if (rejected := too_large()) is not None:
             return rejected
+        callback_url = request.headers.get("X-Callback-Url")
+        if callback_url:
+            try:
+                check_callback_url(callback_url, allow_private=gateway.config.callback_allow_private)
+            except CallbackRefused as exc:
+                return error(400, exc.code, str(exc))
         call_id, start_ns = str(uuid.uuid4()), time.time_ns()
         call = gateway.make_call(resolved, rest, call_id, start_ns)
-        if not gateway.submit(call, request.headers.get("X-Callback-Url")):
+        if not gateway.submit(call, callback_url):
             return error(429, "too_many_requests", "the async queue is full; retry later")
         logger.info("async call %s to %s accepted", call_id, resolved)
         return Response(b"", 202, {"X-Call-Id": call_id, "X-Start-Time": str(start_ns)})
@@ -372,6 +390,11 @@ def create_app(gateway: Gateway) -> Flask:
             "arch": platform.machine() or "x86_64",
         }
         return Response(json.dumps(body), 200, mimetype="application/json")
+
+    @app.get("/openapi.json")
+    def openapi_document() -> Response:
+        """The functions' OpenAPI 3.1 description (public, like ``/healthz``: it holds no secrets)."""
+        return Response(openapi.document_json(), 200, mimetype="application/json")
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -13,6 +13,8 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -34,6 +36,11 @@ KEY_PREFIX = "text2pixi"
 IDEMPOTENCY_KEY = KEY_PREFIX + ":idem:{}"
 DONE_KEY = KEY_PREFIX + ":done:{}"  # the worker pushes here when a job ends, to wake ?wait= callers
 DONE_TTL = 600
+WARMUP_KEY = KEY_PREFIX + ":warmup"  # the one pending warm-up job: a flood of warmup calls shares it
+MAINTENANCE_LOCK_TTL = 30
+"""Seconds a registry clean-up may hold RQ's per-queue cleaning lock. RQ takes it for 899 s and
+releases it only when the clean-up completes, so a worker killed (or a Redis restart) mid-clean-up
+would stop every recovery for 15 minutes; ours expires on its own well within a job's timeout."""
 TRANSLATE_FUNC = "text2pixi.worker.run_translation"
 WARMUP_FUNC = "text2pixi.worker.run_warmup"
 
@@ -127,6 +134,16 @@ class Jobs:
                 retry=Retry(max=self.settings.job_retries) if self.settings.job_retries else None,
                 meta={"callback_url": callback_url, "runs": 0},
             )
+            # The depth check above and the enqueue are two steps: concurrent requests can all pass
+            # the check. The queue's order settles it: whoever landed past the bound takes its job
+            # back out (LREM; if a worker already took it, it stays accepted) and answers 429.
+            position = self.queue.get_job_position(job.id)
+            if position is not None and position >= self.settings.max_queue_depth and self.queue.remove(job.id):
+                job.delete()
+                if claim:
+                    self.redis.delete(claim)
+                raise QueueFull(f"{position} jobs are waiting (limit {self.settings.max_queue_depth})",
+                                retry_after=self.retry_after(position))
             return job, True
         except redis.RedisError as exc:
             raise self._guard(exc) from exc
@@ -170,9 +187,15 @@ class Jobs:
             raise self._guard(exc) from exc
 
     def recover_abandoned(self) -> None:
-        """Requeue or fail jobs whose worker died (their heartbeat expired); cheap when none did."""
+        """Requeue or fail jobs whose worker died (their heartbeat expired); cheap when none did.
+
+        Under the same short lock as the workers' clean-ups (:func:`cleaning_lock`): two clean-ups
+        racing over one abandoned job would requeue it twice and spend two of its retries.
+        """
         try:
-            self.queue.started_job_registry.cleanup()
+            with cleaning_lock(self.queue) as acquired:
+                if acquired:
+                    self.queue.started_job_registry.cleanup()
         except redis.RedisError as exc:
             raise self._guard(exc) from exc
 
@@ -233,11 +256,39 @@ class Jobs:
         return view
 
     def enqueue_warmup(self) -> Job:
+        """The pending warm-up job, queued at the front if there is none.
+
+        Warm-ups bypass the depth limit (they go first), so each call must not add one: callers
+        share a single pending job, and a flood of warmup calls costs one job, not a queue.
+        """
         try:
-            return self.queue.enqueue(WARMUP_FUNC, job_timeout=self.settings.job_timeout, result_ttl=600,
-                                      at_front=True)
+            for _ in range(3):
+                job_id = uuid.uuid4().hex
+                if self.redis.set(WARMUP_KEY, job_id, nx=True, ex=self.settings.job_timeout + 60):
+                    return self.queue.enqueue(WARMUP_FUNC, job_id=job_id, job_timeout=self.settings.job_timeout,
+                                              result_ttl=600, at_front=True)
+                raw = self.redis.get(WARMUP_KEY)
+                pending = self.fetch(raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
+                if pending is not None and pending.get_status(refresh=False) in (RQStatus.QUEUED, RQStatus.STARTED):
+                    return pending
+                self.redis.delete(WARMUP_KEY)  # it ended or expired: the next call queues a fresh one
+            raise ServiceUnavailable("could not queue a warm-up; try again shortly")
         except redis.RedisError as exc:
             raise self._guard(exc) from exc
+
+
+@contextmanager
+def cleaning_lock(queue: Queue) -> Iterator[bool]:
+    """RQ's per-queue cleaning lock, held at most :data:`MAINTENANCE_LOCK_TTL` s and always released."""
+    acquired = bool(queue.connection.set(queue.registry_cleaning_key, 1, nx=True, ex=MAINTENANCE_LOCK_TTL))
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            try:
+                queue.release_maintenance_lock()
+            except redis.RedisError:  # Redis went away mid-clean-up: the lock expires on its own
+                log.warning("could not release the cleaning lock of queue %s", queue.name)
 
 
 def signal_done(connection: redis.Redis, job_id: str) -> None:

@@ -267,7 +267,12 @@ class Service:
         job = self.jobs.enqueue_warmup()
         view = self.jobs.wait(job, wait)
         if view.status != JobStatus.FINISHED and view.status != JobStatus.FAILED:
-            raise ServiceUnavailable(f"no worker took the warm-up within {wait:g} s; are workers running?")
+            workers = self.jobs.worker_count()
+            if not workers:
+                raise ServiceUnavailable(f"no worker took the warm-up within {wait:g} s; are workers running?")
+            # Workers exist but are all busy: busy workers are warm, and the warm-up stays queued.
+            return json_response(202, {"id": job.id, "status": view.status.value, "workers": workers,
+                                       "message": "every worker is busy (and so warm); the warm-up is queued"})
         outcome = job.return_value() if view.status == JobStatus.FINISHED else None
         if not outcome:
             raise ServiceUnavailable("the warm-up job failed on the worker; see the worker logs")

@@ -23,16 +23,18 @@ from typing import Any
 
 import redis
 from prometheus_client import start_http_server
-from rq import Queue, SimpleWorker, get_current_job
+from rq import Queue, SimpleWorker, get_current_job, worker_registration
 from rq.executions import Execution
 from rq.job import Job
+from rq.registry import clean_registries
+from rq.utils import now
 
 from text2pixi import logs, metrics, registry
 from text2pixi.callbacks import deliver
 from text2pixi.codegen import render_module, render_page
 from text2pixi.engine import Engine, Translation
 from text2pixi.errors import ServiceUnavailable, Text2PixiError
-from text2pixi.jobs import TranslateRequest, signal_done
+from text2pixi.jobs import TranslateRequest, cleaning_lock, signal_done
 from text2pixi.pixi_bundle import load_pixi_js
 from text2pixi.settings import Settings, get_settings
 from text2pixi.store import PageCompressor, Store, sha256_text
@@ -165,6 +167,26 @@ class WarmWorker(SimpleWorker):
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         return self.beat_interval * 4
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """Block on the queue no longer than the maintenance interval.
+
+        RQ blocks an idle worker for ``worker_ttl - 15`` (405) seconds and only runs maintenance
+        between blocks, so with every live worker idle, a killed worker's job would wait minutes
+        for its recovery (unless someone polled ``status``).
+        """
+        return max(1, min(int(super().dequeue_timeout), int(self.maintenance_interval)))
+
+    def clean_registries(self) -> None:
+        """RQ's clean-up under a short, always-released lock (see :data:`text2pixi.jobs.MAINTENANCE_LOCK_TTL`)."""
+        for queue in self.queues:
+            with cleaning_lock(queue) as acquired:
+                if acquired:
+                    clean_registries(queue, self._exc_handlers)
+                    worker_registration.clean_worker_registry(queue)
+                    queue.intermediate_queue.cleanup(self, queue)
+        self.last_cleaned_at = now()  # type: ignore[assignment]  # RQ annotates it as None only
 
     def prepare_execution(self, job: Job) -> Execution:
         self._execution = super().prepare_execution(job)
