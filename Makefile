@@ -7,7 +7,7 @@ SMALL_MODEL := smollm2-135m-instruct-q4_1
 PROMPT ?= three blue squares spinning in a row
 OUT ?= out/demo
 
-.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead clean
+.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead chaos fuzz clean
 
 setup:  ## install everything for the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
@@ -48,6 +48,24 @@ bench: setup  ## engine benchmark on the default model; writes bench/results/eng
 
 bench-overhead: up  ## gateway + function + queue overhead against the running stack
 	$(PY) bench/overhead.py
+
+# Reliability runs (docs/reliability.md): each starts its own stack on free loopback ports.
+CHAOS_ROUNDS ?= 9
+FUZZ_COUNT ?= 10000
+OVERLOAD_FACTOR ?= 20
+OVERLOAD_SECONDS ?= 60
+INJECTION_COUNT ?= 250
+RELIABILITY ?= docs/reliability
+
+chaos: setup-test  ## faults (CHAOS_ROUNDS x 6 kinds), fuzzing, overload and the injection corpus; JSON in docs/reliability/
+	$(PY) -m tests.faults.chaos --rounds $(CHAOS_ROUNDS) --json $(RELIABILITY)/chaos.json
+	$(PY) -m tests.faults.fuzz --count $(FUZZ_COUNT) --json $(RELIABILITY)/fuzz.json
+	$(PY) -m tests.faults.overload --factor $(OVERLOAD_FACTOR) --duration $(OVERLOAD_SECONDS) \
+		--json $(RELIABILITY)/overload.json
+	TEXT2PIXI_INJECTION_COUNT=$(INJECTION_COUNT) $(PY) -m pytest -q -s tests/test_injection_browser.py
+
+fuzz: setup-test  ## FUZZ_COUNT generated requests against every documented endpoint
+	$(PY) -m tests.faults.fuzz --count $(FUZZ_COUNT) --json $(RELIABILITY)/fuzz.json
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

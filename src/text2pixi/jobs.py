@@ -131,7 +131,10 @@ class Jobs:
                 result_ttl=self.settings.result_ttl,
                 failure_ttl=self.settings.result_ttl,
                 ttl=self.settings.result_ttl,
-                retry=Retry(max=self.settings.job_retries) if self.settings.job_retries else None,
+                # A retried job already waited its turn once: it goes to the front, so a killed
+                # worker's job is not also queued behind the whole backlog.
+                retry=Retry(max=self.settings.job_retries, enqueue_at_front=True) if self.settings.job_retries
+                else None,
                 meta={"callback_url": callback_url, "runs": 0},
             )
             # The depth check above and the enqueue are two steps: concurrent requests can all pass

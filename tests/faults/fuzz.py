@@ -13,19 +13,23 @@ bad framing). Each answer is checked against the document:
 
 Findings are collected (not raised) so one run reports every kind of failure with its count.
 
-    python -m tests.faults.fuzz --url http://127.0.0.1:8080 --key KEY --count 10000
+    python -m tests.faults.fuzz --count 10000                  # on a stack of its own
+    python -m tests.faults.fuzz --url http://127.0.0.1:8080 --key KEY --count 500
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import re
 import socket
 import string
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -331,13 +335,30 @@ def run_fuzz(base: str, key: str, count: int, *, raw_share: float = 0.1) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True, help="the gateway, e.g. http://127.0.0.1:8080")
-    parser.add_argument("--key", required=True, help="the API key (sent on most requests to reach the parsers)")
+    parser.add_argument("--url", default=None, help="a running gateway (default: start a stack of our own)")
+    parser.add_argument("--key", default=None, help="its API key (sent on most requests to reach the parsers)")
     parser.add_argument("--count", type=int, default=10000)
+    parser.add_argument("--json", type=Path, default=None, help="write the report here")
     args = parser.parse_args(argv)
-    result = run_fuzz(args.url.rstrip("/"), args.key, args.count)
-    print(json.dumps(result, indent=2))
-    return 1 if result["findings"] else 0
+    logging.basicConfig(level=logging.ERROR)
+    if args.url:
+        result = run_fuzz(args.url.rstrip("/"), args.key or "", args.count)
+    else:
+        from tests.faults import harness
+
+        with tempfile.TemporaryDirectory(prefix="text2pixi-fuzz-") as tmp:
+            stack = harness.start(Path(tmp) / "stack")
+            try:
+                result = run_fuzz(stack.cfg.gateway_url, stack.key, args.count)
+                result["restarted_processes"] = [p for p, pid in stack.pids().items() if not pid]
+            finally:
+                harness.stop(stack)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n")
+    return 1 if result["findings"] or result["5xx"] else 0
 
 
 if __name__ == "__main__":
