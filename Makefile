@@ -7,7 +7,7 @@ SMALL_MODEL := smollm2-135m-instruct-q4_1
 PROMPT ?= three blue squares spinning in a row
 OUT ?= out/demo
 
-.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead chaos fuzz clean
+.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead chaos fuzz scale eval clean
 
 setup:  ## install everything for the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
@@ -32,7 +32,7 @@ status:  ## show the local stack's processes
 	$(VENV)/bin/text2pixi stack status
 
 test: setup-test  ## install, then lint, type-check and run every test (the default-model ones included)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench eval
 	$(VENV)/bin/mypy
 	TEXT2PIXI_SLOW=1 $(PY) -m pytest
 
@@ -40,7 +40,7 @@ test-fast: setup-test  ## skip the tests that need the default model
 	$(PY) -m pytest -m "not slow"
 
 lint:
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests bench eval
 	$(VENV)/bin/mypy
 
 bench: setup  ## engine benchmark on the default model; writes bench/results/engine-*.json
@@ -66,6 +66,12 @@ chaos: setup-test  ## faults (CHAOS_ROUNDS x 6 kinds), fuzzing, overload and the
 
 fuzz: setup-test  ## FUZZ_COUNT generated requests against every documented endpoint
 	$(PY) -m tests.faults.fuzz --count $(FUZZ_COUNT) --json $(RELIABILITY)/fuzz.json
+
+scale: setup  ## scale to the limit: 1x2 vs 2x1 layouts through the gateway; results and plots in bench/results/
+	$(PY) bench/scale.py --model "$(or $(MODEL),$(DEFAULT_MODEL))" --layouts "$(or $(LAYOUTS),1x2,2x1)"
+
+eval: setup  ## quality eval of MODEL (default: the default model) on eval/prompts.toml; results in eval/results/
+	$(PY) eval/run.py --model "$(or $(MODEL),$(DEFAULT_MODEL))"
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

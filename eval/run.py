@@ -1,0 +1,130 @@
+"""Quality evaluation: run every prompt of ``eval/prompts.toml`` through the engine and check its scene.
+
+For any registered model or GGUF path, in one process (the engine alone; the service adds no
+quality effects), it reports per prompt whether a valid scene came out, the attempts used (a retry
+is a re-ask after a validation failure), output tokens, wall time and each expectation's result;
+then the validity rate, the pass rate per check category and per difficulty. The checks live in
+``text2pixi.evaluation``; this script only reads files, runs the model and writes the results.
+
+    python eval/run.py --model qwen2.5-coder-1.5b-instruct-q4_k_m --threads 2
+    python eval/run.py --model smollm2-135m-instruct-q4_1 --only red-circle,two-red-circles
+    python eval/run.py --compare eval/results/A.json eval/results/B.json
+
+Writes ``eval/results/<model>-<time>.json`` (or ``--json PATH``): the summary and every outcome,
+scene included, so two runs can be compared with ``--compare``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from text2pixi.evaluation import Outcome, compare, compare_table, evaluate_case, load_cases, summarize, table
+
+HERE = Path(__file__).resolve().parent
+
+
+def _load_run(path: Path) -> tuple[dict[str, Any], list[Outcome]]:
+    data = json.loads(path.read_text())
+    return data, [Outcome.model_validate(o) for o in data["outcomes"]]
+
+
+def run(args: argparse.Namespace) -> int:
+    from text2pixi.engine import Engine
+    from text2pixi.errors import GenerationError
+    from text2pixi.settings import Settings
+
+    cases = load_cases(args.prompts.read_text())
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {c.id for c in cases}
+        if unknown:
+            print(f"error: unknown case ids: {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        cases = [c for c in cases if c.id in wanted]
+    if args.limit:
+        cases = cases[: args.limit]
+    overrides: dict[str, Any] = {}
+    if args.model:
+        overrides["model"] = args.model
+    if args.threads:
+        overrides["n_threads"] = args.threads
+    if args.max_retries is not None:
+        overrides["max_retries"] = args.max_retries
+    settings = Settings(**overrides)
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    engine = Engine(settings)
+    prime_s = engine.prime()
+    print(f"model {engine.model_id}, {settings.n_threads} threads, load {engine.load_s:.1f}s, prime {prime_s:.1f}s, "
+          f"{len(cases)} prompts", flush=True)
+
+    outcomes: list[Outcome] = []
+    for case in cases:
+        t0 = time.perf_counter()
+        try:
+            result = engine.translate(case.prompt, max_tokens=args.max_tokens)
+            outcome = Outcome(id=case.id, prompt=case.prompt, difficulty=case.difficulty, valid=True,
+                              attempts=len(result.attempts), output_tokens=result.output_tokens,
+                              wall_s=round(result.wall_s, 3), checks=evaluate_case(case, result.scene),
+                              scene=result.scene.model_dump(mode="json", exclude_defaults=True))
+        except GenerationError as exc:
+            # The engine keeps the stats of the call that just failed; its tokens were spent too.
+            spent = sum(a.output_tokens for a in getattr(engine, "_attempts", []))
+            outcome = Outcome(id=case.id, prompt=case.prompt, difficulty=case.difficulty, valid=False,
+                              error=exc.code, attempts=exc.attempts, output_tokens=spent,
+                              wall_s=round(time.perf_counter() - t0, 3), checks=evaluate_case(case, None))
+        outcomes.append(outcome)
+        print(f"  {case.id:28s} {'valid' if outcome.valid else outcome.error or 'invalid':18s} "
+              f"attempts={outcome.attempts} tokens={outcome.output_tokens:4d} {outcome.wall_s:6.1f}s "
+              f"checks {outcome.passed}/{len(outcome.checks)}", flush=True)
+
+    summary = summarize(outcomes)
+    print()
+    print(table(outcomes))
+    print()
+    print(json.dumps(summary, indent=2))
+    record = {
+        "model": engine.model_id,
+        "threads": settings.n_threads,
+        "max_tokens": args.max_tokens or settings.max_tokens,
+        "max_retries": settings.max_retries,
+        "prompts_file": str(args.prompts),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "summary": summary,
+        "outcomes": [o.model_dump(mode="json") for o in outcomes],
+    }
+    path = args.json or args.out / f"{engine.model_id}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="registered model name or .gguf path (default: TEXT2PIXI_MODEL)")
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--prompts", type=Path, default=HERE / "prompts.toml")
+    parser.add_argument("--only", help="comma-separated case ids")
+    parser.add_argument("--limit", type=int, help="only the first N cases")
+    parser.add_argument("--max-tokens", type=int, help="output budget per attempt (default: the setting)")
+    parser.add_argument("--max-retries", type=int, help="re-asks after a validation failure (default: the setting)")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="directory for the result JSON")
+    parser.add_argument("--json", type=Path, help="write the result JSON here instead")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="compare two stored runs")
+    args = parser.parse_args(argv)
+    if args.compare:
+        (meta_a, a), (meta_b, b) = (_load_run(p) for p in args.compare)
+        print(compare_table(compare(a, b), meta_a.get("model", "A"), meta_b.get("model", "B")))
+        return 0
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
