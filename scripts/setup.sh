@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh Debian machine: system packages, a virtualenv with text2pixi,
 # llama-cpp-python built for AVX2/FMA (cached), pixi.js from npm, and the requested models.
-#   scripts/setup.sh [--browser] [--models "name ..."]
+#   scripts/setup.sh [--browser] [--examples] [--models "name ..."]
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 browser=0
+examples=0
 models="qwen2.5-coder-1.5b-instruct-q4_k_m"
 while [ $# -gt 0 ]; do
   case "$1" in
     --browser) browser=1 ;;
+    --examples) examples=1 ;;
     --models) models="$2"; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -58,6 +60,15 @@ if [ ! -f "$cache/npm/node_modules/pixi.js/package.json" ] \
   echo "==> pixi.js $PIXI_VERSION (npm)"
   mkdir -p "$cache/npm"
   npm install --silent --no-audit --no-fund --no-save --prefix "$cache/npm" "pixi.js@$PIXI_VERSION"
+fi
+
+# The Next.js example's packages (its tests: tsc and node --test). npm ci from the lockfile, only when the
+# lockfile changed since the last install; npm's own cache (~/.npm) keeps the tarballs for later runs.
+example=examples/vercel-nextjs
+if [ "$examples" = 1 ] && { [ ! -f "$example/node_modules/.package-lock.json" ] \
+     || [ "$example/package-lock.json" -nt "$example/node_modules/.package-lock.json" ]; }; then
+  echo "==> npm packages for $example"
+  (cd "$example" && npm ci --silent --no-audit --no-fund)
 fi
 
 for m in $models; do

@@ -1,0 +1,56 @@
+"""examples/vercel-nextjs: the TypeScript typechecks, and its route handlers, imported by Node's test runner
+without a Next.js server, talk to a running local gateway (submit, poll, page, errors)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from text2pixi import localstack
+
+from .stacks import small_stack
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vercel-nextjs"
+HANDLERS = [EXAMPLE / "app" / "api" / "translate" / "route.ts",
+            EXAMPLE / "app" / "api" / "status" / "[id]" / "route.ts", EXAMPLE / "lib" / "gateway.ts"]
+
+
+def tool(name: str) -> str:
+    path = EXAMPLE / "node_modules" / ".bin" / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: make setup-test runs npm ci in {EXAMPLE}")
+    return str(path)
+
+
+def test_typescript_typechecks() -> None:
+    result = subprocess.run([tool("tsc"), "--noEmit", "-p", str(EXAMPLE)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_handlers_need_no_nextjs_at_runtime_and_no_key_in_the_client() -> None:
+    for path in HANDLERS:
+        code = path.read_text()
+        assert not re.search(r'^import (?!type )[^;]*from "next', code, re.M), path
+        assert re.search(r"export async function (POST|GET)\(request: Request", code) or path.name == "gateway.ts"
+    page = (EXAMPLE / "app" / "page.tsx").read_text()
+    assert "TEXT2PIXI_API_KEY" not in page and "X-API-Key" not in page and "OPENFAAS_URL" not in page
+
+
+@pytest.mark.model
+@pytest.mark.stack
+def test_route_handlers_against_the_local_gateway(tmp_path: Path, small_settings) -> None:  # type: ignore[no-untyped-def]
+    node = shutil.which("node")
+    assert node, "node is not installed (make setup installs nodejs)"
+    tool("tsx")
+    with small_stack(tmp_path / "stack") as cfg:
+        env = {**os.environ, "OPENFAAS_URL": cfg.gateway_url, "TEXT2PIXI_API_KEY": localstack.api_key(cfg),
+               "TEXT2PIXI_TEST_TIMEOUT_MS": "240000"}
+        result = subprocess.run([node, "--import", "tsx", "--test", "test/handlers.test.ts"], cwd=EXAMPLE, env=env,
+                                capture_output=True, text=True, timeout=420)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert "# fail 0" in result.stdout and re.search(r"# pass [1-9]", result.stdout), result.stdout[-2000:]
