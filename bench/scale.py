@@ -100,7 +100,9 @@ def start_stack(workers: int, threads: int, args: argparse.Namespace, state: Pat
                                     if args.max_retries is not None else {})})
     log(f"starting a stack: {workers} worker(s) x {threads} thread(s), {args.model}, queue limit "
         f"{args.max_queue_depth}, gateway {cfg.gateway_url}")
+    t = time.monotonic()
     localstack.up(cfg, timeout=args.start_timeout, log=lambda m: None)
+    log(f"stack up in {time.monotonic() - t:.0f}s")
     return cfg
 
 
@@ -483,7 +485,9 @@ def plots(results: list[dict[str, Any]], out: Path) -> list[Path]:
     ax_closed.set(title="closed loop: latency vs clients", xlabel="concurrent clients", ylabel="latency (s)")
     for ax in (ax_open, ax_closed):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.set_ylim(bottom=0)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     files.append(out / "latency_vs_load.png")
     fig.savefig(files[-1], dpi=110)
@@ -509,7 +513,9 @@ def plots(results: list[dict[str, Any]], out: Path) -> list[Path]:
     ax_closed.set(title="closed loop: throughput vs clients", xlabel="concurrent clients", ylabel="scenes/min")
     for ax in (ax_open, ax_closed):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.set_ylim(bottom=0)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     files.append(out / "throughput_vs_load.png")
     fig.savefig(files[-1], dpi=110)
@@ -531,7 +537,8 @@ def plots(results: list[dict[str, Any]], out: Path) -> list[Path]:
                     previous = r["step"]
         ax.set(title=f"{res['layout']}: queue depth over time", xlabel="s", ylabel="jobs")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     files.append(out / "queue_depth.png")
     fig.savefig(files[-1], dpi=110)
@@ -621,13 +628,13 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]], out: Path, 
 
 
 def update_doc(doc: Path, section: str) -> None:
-    text = doc.read_text()
+    text = doc.read_text() if doc.exists() else ""
     if DOC_BEGIN in text and DOC_END in text:
         head, rest = text.split(DOC_BEGIN, 1)
         tail = rest.split(DOC_END, 1)[1]
         text = head + section.rstrip("\n") + tail
     else:
-        text = text.rstrip("\n") + "\n\n" + section
+        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
     doc.write_text(text)
 
 

@@ -192,7 +192,7 @@ def test_a_tiny_real_run_on_smollm2(tmp_path: Path, small_settings: object) -> N
     doc.write_text("# Performance\n")
     run = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "scale.py"), "--model", "smollm2-135m-instruct-q4_1",
-         "--layouts", "1x2", "--concurrency", "1,2", "--requests", "2", "--rates", "1x", "--arrivals", "2",
+         "--layouts", "1x1", "--concurrency", "1,2", "--requests", "2", "--rates", "1x", "--arrivals", "2",
          "--prompt", "a red circle", "--max-tokens", "160", "--max-retries", "0", "--max-queue-depth", "4",
          "--step-timeout", "90", "--max-minutes", "3", "--sample-interval", "0.25", "--out", str(out),
          "--doc", str(doc)],
@@ -205,7 +205,7 @@ def test_a_tiny_real_run_on_smollm2(tmp_path: Path, small_settings: object) -> N
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((out / "summary.json").read_text())
     layout = summary["layouts"][0]
-    assert layout["layout"] == "1x2" and layout["workers"] == 1 and layout["threads"] == 2
+    assert layout["layout"] == "1x1" and layout["workers"] == 1 and layout["threads"] == 1
     steps = {s["step"]: s for s in layout["steps"]}
     assert {"closed c=1", "closed c=2"} <= set(steps) and any(k.startswith("open ") for k in steps)
     assert steps["closed c=1"]["submitted"] == 2
