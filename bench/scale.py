@@ -51,6 +51,7 @@ import requests
 from rq import Queue
 
 from text2pixi import localstack, registry
+from text2pixi.evaluation import replace_section
 from text2pixi.loadtest import (
     Knee,
     Request,
@@ -629,13 +630,7 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]], out: Path, 
 
 def update_doc(doc: Path, section: str) -> None:
     text = doc.read_text() if doc.exists() else ""
-    if DOC_BEGIN in text and DOC_END in text:
-        head, rest = text.split(DOC_BEGIN, 1)
-        tail = rest.split(DOC_END, 1)[1]
-        text = head + section.rstrip("\n") + tail
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
-    doc.write_text(text)
+    doc.write_text(replace_section(text, section, DOC_BEGIN, DOC_END))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ then the validity rate, the pass rate per check category and per difficulty. The
     python eval/run.py --model qwen2.5-coder-1.5b-instruct-q4_k_m --threads 2
     python eval/run.py --model smollm2-135m-instruct-q4_1 --only red-circle,two-red-circles
     python eval/run.py --compare eval/results/A.json eval/results/B.json
+    python eval/run.py --render docs/eval-qwen.json --doc docs/performance.md
 
 Writes ``eval/results/<model>-<time>.json`` (or ``--json PATH``): the summary and every outcome,
 scene included, so two runs can be compared with ``--compare``.
@@ -19,12 +20,23 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from text2pixi.evaluation import Outcome, compare, compare_table, evaluate_case, load_cases, summarize, table
+from text2pixi.evaluation import (
+    Outcome,
+    compare,
+    compare_table,
+    evaluate_case,
+    load_cases,
+    markdown,
+    replace_section,
+    summarize,
+    table,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,6 +44,15 @@ HERE = Path(__file__).resolve().parent
 def _load_run(path: Path) -> tuple[dict[str, Any], list[Outcome]]:
     data = json.loads(path.read_text())
     return data, [Outcome.model_validate(o) for o in data["outcomes"]]
+
+
+def write_doc(doc: Path, result: Path) -> None:
+    """Replace the quality section of ``doc`` with the figures of the stored run ``result``."""
+    record, outcomes = _load_run(result)
+    link = os.path.relpath(result.resolve(), doc.resolve().parent)
+    text = doc.read_text() if doc.exists() else ""
+    doc.write_text(replace_section(text, markdown(record, outcomes, link)))
+    print(f"updated {doc}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {path}")
+    if args.doc:
+        write_doc(args.doc, path)
     return 0
 
 
@@ -118,7 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results", help="directory for the result JSON")
     parser.add_argument("--json", type=Path, help="write the result JSON here instead")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("A", "B"), help="compare two stored runs")
+    parser.add_argument("--doc", type=Path, help="replace the quality section of this Markdown file (e.g. "
+                        "docs/performance.md) with this run's figures, or with --render's")
+    parser.add_argument("--render", type=Path, metavar="RESULT", help="with --doc: use this stored run, run nothing")
     args = parser.parse_args(argv)
+    if args.render:
+        if not args.doc:
+            parser.error("--render needs --doc")
+        write_doc(args.doc, args.render)
+        return 0
     if args.compare:
         (meta_a, a), (meta_b, b) = (_load_run(p) for p in args.compare)
         print(compare_table(compare(a, b), meta_a.get("model", "A"), meta_b.get("model", "B")))

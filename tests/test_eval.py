@@ -22,6 +22,8 @@ from text2pixi.evaluation import (
     goes,
     in_region,
     load_cases,
+    markdown,
+    replace_section,
     summarize,
     table,
 )
@@ -215,12 +217,28 @@ def test_compare_two_runs() -> None:
     assert result["only_in_a"] == ["y"] and result["only_in_b"] == ["z"]
 
 
+def test_markdown_section_and_replacement() -> None:
+    outcomes = [_outcome("a", "easy", True, [("count", True), ("color", False)]),
+                _outcome("b", "hard", False, [("motion", False)], attempts=3)]
+    record = {"command": "python eval/run.py --model m", "started": "now", "model": "m", "threads": 2,
+              "max_tokens": 768, "max_retries": 2}
+    section = markdown(record, outcomes, "eval-m.json")
+    assert section.startswith("<!-- eval:begin -->") and section.rstrip().endswith("<!-- eval:end -->")
+    assert "| valid scenes | 1/2 (50%) |" in section and "| checks passed | 1/3 (33%) |" in section
+    assert "[`eval-m.json`](eval-m.json)" in section and "python eval/run.py --model m" in section
+    doc = "# Perf\n\n<!-- eval:begin -->\nold\n<!-- eval:end -->\n\n## Next\n"
+    updated = replace_section(doc, section)
+    assert "old" not in updated and "## Next" in updated and updated.count("<!-- eval:begin -->") == 1
+    assert replace_section("# Perf\n", section).startswith("# Perf\n\n<!-- eval:begin -->")
+
+
 @pytest.mark.model
 def test_runner_on_smollm2_writes_results_and_compares(tmp_path: Path, small_settings: object) -> None:
     out = tmp_path / "run.json"
     run = subprocess.run(
         [sys.executable, str(ROOT / "eval" / "run.py"), "--model", "smollm2-135m-instruct-q4_1", "--threads", "1",
-         "--only", "red-circle,hello-text", "--max-tokens", "120", "--max-retries", "0", "--json", str(out)],
+         "--only", "red-circle,hello-text", "--max-tokens", "120", "--max-retries", "0", "--json", str(out),
+         "--doc", str(tmp_path / "perf.md")],
         capture_output=True, text=True, timeout=400)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "validity_rate" in run.stdout and "red-circle" in run.stdout
@@ -234,3 +252,5 @@ def test_runner_on_smollm2_writes_results_and_compares(tmp_path: Path, small_set
     again = subprocess.run([sys.executable, str(ROOT / "eval" / "run.py"), "--compare", str(out), str(out)],
                            capture_output=True, text=True, timeout=30)
     assert again.returncode == 0 and "check_pass_rate" in again.stdout
+    doc = (tmp_path / "perf.md").read_text()
+    assert "## Quality" in doc and "[`run.json`](run.json)" in doc

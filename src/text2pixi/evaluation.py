@@ -767,3 +767,69 @@ def compare_table(result: dict[str, Any], name_a: str = "A", name_b: str = "B") 
         lines.append("prompts whose checks changed:")
         lines.extend(f"  {c['id']:28s} {c['a']:>6s} -> {c['b']:<6s} ({c['delta']:+d})" for c in result["changed"])
     return "\n".join(lines)
+
+
+DOC_BEGIN, DOC_END = "<!-- eval:begin -->", "<!-- eval:end -->"
+
+
+def markdown(record: dict[str, Any], outcomes: Sequence[Outcome], raw_link: str) -> str:
+    """The quality section of ``docs/performance.md`` for one stored run (``record`` as run.py writes it)."""
+    s = summarize(outcomes)
+
+    def pct(rate: float | None) -> str:
+        return "—" if rate is None else f"{rate:.0%}"
+
+    lines = [
+        DOC_BEGIN,
+        "## Quality (issue: performance lab)",
+        "",
+        f"Command ({len(outcomes)} prompts of `eval/prompts.toml`, each with machine-checkable expectations; "
+        "the engine alone, in one process):",
+        "",
+        "```bash",
+        str(record.get("command", "")),
+        "```",
+        "",
+        f"Run of {record.get('started', '?')}, model `{record.get('model')}`, {record.get('threads')} threads, "
+        f"max_tokens {record.get('max_tokens')}, {record.get('max_retries')} re-asks allowed "
+        f"(raw JSON with every scene: [`{raw_link.rsplit('/', 1)[-1]}`]({raw_link})):",
+        "",
+        "| figure | measured |",
+        "|---|---|",
+        f"| valid scenes | {s['valid']}/{s['prompts']} ({pct(s['validity_rate'])}) |",
+        f"| checks passed | {s['checks_passed']}/{s['checks']} ({pct(s['check_pass_rate'])}) |",
+        f"| prompts with every check passed | {s['prompts_all_checks_passed']}/{s['prompts']} |",
+        f"| re-asks used (prompts needing one) | {s['retries']} ({s['prompts_with_retries']}) |",
+        f"| output tokens per prompt, mean | {s['output_tokens_mean']} |",
+        f"| time per prompt, mean / median | {s['wall_s_mean']} s / {s['wall_s_median']} s |",
+        "",
+        "| category | " + " | ".join(s["by_category"]) + " |",
+        "|---|" + "---|" * len(s["by_category"]),
+        "| pass rate | " + " | ".join(f"{pct(v['rate'])} ({v['passed']}/{v['total']})"
+                                      for v in s["by_category"].values()) + " |",
+        "",
+        "| difficulty | " + " | ".join(s["by_difficulty"]) + " |",
+        "|---|" + "---|" * len(s["by_difficulty"]),
+        "| pass rate | " + " | ".join(f"{pct(v['rate'])} ({v['passed']}/{v['total']})"
+                                      for v in s["by_difficulty"].values()) + " |",
+        "",
+        "<details><summary>Per prompt</summary>",
+        "",
+        "| id | difficulty | valid | attempts | tokens | time | checks | failed checks |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for o in outcomes:
+        failed = "; ".join(f"{c.check} ({c.detail})" if c.detail else c.check for c in o.checks if not c.passed)
+        lines.append(f"| {o.id} | {o.difficulty} | {'yes' if o.valid else o.error or 'no'} | {o.attempts} | "
+                     f"{o.output_tokens} | {o.wall_s:.1f} s | {o.passed}/{len(o.checks)} | "
+                     f"{failed.replace('|', '/') or '—'} |")
+    lines += ["", "</details>", DOC_END]
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(text: str, section: str, begin: str = DOC_BEGIN, end: str = DOC_END) -> str:
+    """``text`` with the part between ``begin`` and ``end`` replaced by ``section`` (appended when absent)."""
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + section.rstrip("\n") + rest.split(end, 1)[1]
+    return (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
