@@ -304,6 +304,7 @@ def create_app(gateway: Gateway) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = gateway.config.max_body
     app.url_map.redirect_defaults = False  # else /function/x is 308-redirected to its twin rule /function/x/
+    app.url_map.merge_slashes = False  # else /function//x is 308-redirected, with an HTML body
     max_body = gateway.config.max_body
 
     @app.errorhandler(HTTPException)

@@ -266,16 +266,22 @@ class Jobs:
         """
         try:
             for _ in range(3):
-                job_id = uuid.uuid4().hex
-                if self.redis.set(WARMUP_KEY, job_id, nx=True, ex=self.settings.job_timeout + 60):
-                    return self.queue.enqueue(WARMUP_FUNC, job_id=job_id, job_timeout=self.settings.job_timeout,
-                                              result_ttl=600, at_front=True)
                 raw = self.redis.get(WARMUP_KEY)
-                pending = self.fetch(raw.decode() if isinstance(raw, bytes) else str(raw)) if raw else None
-                if pending is not None and pending.get_status(refresh=False) in (RQStatus.QUEUED, RQStatus.STARTED):
-                    return pending
-                self.redis.delete(WARMUP_KEY)  # it ended or expired: the next call queues a fresh one
-            raise ServiceUnavailable("could not queue a warm-up; try again shortly")
+                if raw:
+                    pending = self.fetch(raw.decode() if isinstance(raw, bytes) else str(raw))
+                    if pending is not None and pending.get_status(refresh=False) in (RQStatus.QUEUED,
+                                                                                     RQStatus.STARTED):
+                        return pending
+                    self.redis.delete(WARMUP_KEY)  # it ended or expired
+                # Enqueue first, claim second: the key never names a job that does not exist yet.
+                job = self.queue.enqueue(WARMUP_FUNC, job_timeout=self.settings.job_timeout, result_ttl=600,
+                                         at_front=True)
+                if self.redis.set(WARMUP_KEY, job.id, nx=True, ex=self.settings.job_timeout + 60):
+                    return job
+                if not self.queue.remove(job.id):  # a worker already took ours: it is as good as any
+                    return job
+                job.delete()  # another call won the claim: withdraw ours and share theirs
+            return job
         except redis.RedisError as exc:
             raise self._guard(exc) from exc
 

@@ -109,10 +109,10 @@ def document() -> dict[str, Any]:
     }
     status_ok = {200: _json(view, "the job's state, with the result or the error")}
     paths: dict[str, Any] = {
-        "/healthz": {"get": {"summary": "gateway health", "security": [],
-                             "responses": {"200": {"description": "OK", "content": {"text/plain": {}}}}}},
+        "/healthz": {"get": {"summary": "gateway health", "security": [], "responses": _responses(
+            {200: {"description": "OK", "content": {"text/plain": {}}}})}},
         "/openapi.json": {"get": {"summary": "this document", "security": [],
-                                  "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")}}},
+                                  "responses": _responses({200: _json({"type": "object"}, "OpenAPI 3.1")})}},
         "/function/translate": translate,
         "/function/status": {
             "get": {"summary": "a job's state by ?id=", "security": KEY,
@@ -180,7 +180,11 @@ def document_json() -> str:
 
 def documented_statuses(path_template: str, method: str) -> frozenset[int]:
     """The statuses ``method path_template`` may answer per the document (the fuzzer's oracle)."""
-    operation = document()["paths"].get(path_template, {}).get(method.lower())
-    if operation is None:  # not an operation: the gateway's generic answers only
-        return frozenset(GATEWAY_ERRORS)
-    return frozenset(int(s) for s in operation["responses"])
+    paths = document()["paths"]
+    operation = paths.get(path_template, {}).get(method.lower())
+    if operation is not None:
+        return frozenset(int(s) for s in operation["responses"])
+    if path_template.startswith("/function/"):  # a function sees every path under it: any of its answers
+        return frozenset(int(s) for t, item in paths.items() if t.startswith("/function/")
+                         for op in item.values() for s in op["responses"])
+    return frozenset(GATEWAY_ERRORS)  # not an operation: the gateway's generic answers only
