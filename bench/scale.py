@@ -34,6 +34,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -112,7 +113,12 @@ def attached_stack(args: argparse.Namespace) -> StackConfig:
     if not localstack.is_running(cfg):
         raise SystemExit(f"no running stack under {args.attach}")
     names = [line.split()[0] for line in localstack.status(cfg).splitlines() if line.startswith("worker")]
-    return cfg.model_copy(update={"workers": max(1, len(names))})
+    conf = cfg.conf_path.read_text()
+    threads = re.search(r'TEXT2PIXI_N_THREADS="(\d+)"', conf)
+    model = re.search(r'TEXT2PIXI_MODEL="([^"]+)"', conf)
+    return cfg.model_copy(update={"workers": max(1, len(names)),
+                                  "threads_per_worker": int(threads.group(1)) if threads else None,
+                                  "model": model.group(1) if model else cfg.model})
 
 
 def worker_names(cfg: StackConfig) -> list[str]:

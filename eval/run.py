@@ -10,6 +10,7 @@ then the validity rate, the pass rate per check category and per difficulty. The
     python eval/run.py --model smollm2-135m-instruct-q4_1 --only red-circle,two-red-circles
     python eval/run.py --compare eval/results/A.json eval/results/B.json
     python eval/run.py --render docs/eval-qwen.json --doc docs/performance.md
+    python eval/run.py --rescore docs/eval-qwen.json      # re-check stored scenes after editing prompts.toml
 
 Writes ``eval/results/<model>-<time>.json`` (or ``--json PATH``): the summary and every outcome,
 scene included, so two runs can be compared with ``--compare``.
@@ -53,6 +54,23 @@ def write_doc(doc: Path, result: Path) -> None:
     text = doc.read_text() if doc.exists() else ""
     doc.write_text(replace_section(text, markdown(record, outcomes, link)))
     print(f"updated {doc}")
+
+
+def rescore(result: Path, prompts: Path) -> None:
+    """Check the stored scenes of a run again against the current prompt file (no model needed)."""
+    from text2pixi.scene import Scene
+
+    record, outcomes = _load_run(result)
+    cases = {c.id: c for c in load_cases(prompts.read_text())}
+    for o in outcomes:
+        if o.id in cases:
+            o.checks = evaluate_case(cases[o.id], Scene.model_validate(o.scene) if o.scene else None)
+    record["summary"] = summarize(outcomes)
+    record["outcomes"] = [o.model_dump(mode="json") for o in outcomes]
+    result.write_text(json.dumps(record, indent=2) + "\n")
+    print(table(outcomes))
+    print(json.dumps(record["summary"], indent=2))
+    print(f"rescored {result}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,11 +162,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, help="replace the quality section of this Markdown file (e.g. "
                         "docs/performance.md) with this run's figures, or with --render's")
     parser.add_argument("--render", type=Path, metavar="RESULT", help="with --doc: use this stored run, run nothing")
+    parser.add_argument("--rescore", type=Path, metavar="RESULT",
+                        help="check a stored run's scenes again against --prompts (after changing a check)")
     args = parser.parse_args(argv)
-    if args.render:
+    if args.rescore:
+        rescore(args.rescore, args.prompts)
+        if not args.doc:
+            return 0
+    if args.render or args.rescore:
         if not args.doc:
             parser.error("--render needs --doc")
-        write_doc(args.doc, args.render)
+        write_doc(args.doc, args.render or args.rescore)
         return 0
     if args.compare:
         (meta_a, a), (meta_b, b) = (_load_run(p) for p in args.compare)

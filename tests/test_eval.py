@@ -103,7 +103,7 @@ def test_no_scene_fails_everything() -> None:
     c = case({"check": "count", "kind": "circle", "n": 1}, {"check": "text", "contains": "hi"})
     checks = evaluate_case(c, None)
     assert [r.passed for r in checks] == [False, False] and checks[0].detail == "no valid scene"
-    assert [r.category for r in checks] == ["count", "text"]
+    assert [r.category for r in checks] == ["count", "text"] and [r.type for r in checks] == ["count", "text"]
 
 
 def test_squares_rows_rotation_and_quantifiers() -> None:
@@ -146,6 +146,7 @@ def test_effects_text_relations_order_and_background() -> None:
     assert results(c, s) == [True, False, True, True, False, True, False, True, True, True, False, True, False,
                              True, True]
     assert [r.category for r in evaluate_case(c, s)][8:10] == ["position", "size"]
+    assert [r.type for r in evaluate_case(c, s)][8:10] == ["relation", "relation"]
 
 
 def test_end_position_follows_the_last_move_and_motion_uses_each_leg() -> None:
@@ -182,7 +183,7 @@ def test_prompt_file_errors_are_reported() -> None:
 def _outcome(id_: str, difficulty: str, valid: bool, passed: list[tuple[str, bool]], attempts: int = 1,
              tokens: int = 100, wall: float = 5.0) -> Outcome:
     return Outcome(id=id_, prompt=id_, difficulty=difficulty, valid=valid, attempts=attempts, output_tokens=tokens,
-                   wall_s=wall, checks=[CheckResult(check=f"c{i}", category=cat, passed=ok)
+                   wall_s=wall, checks=[CheckResult(check=f"c{i}", category=cat, type=cat, passed=ok)
                                         for i, (cat, ok) in enumerate(passed)])
 
 
@@ -198,6 +199,7 @@ def test_summary_figures() -> None:
     assert s["check_pass_rate"] == round(4 / 7, 4) and s["prompts_all_checks_passed"] == 2
     assert s["by_category"]["count"] == {"passed": 2, "total": 3, "rate": 0.6667}
     assert list(s["by_category"]) == ["count", "color", "motion"]
+    assert s["by_check"]["motion"] == {"passed": 1, "total": 2, "rate": 0.5}
     assert s["by_difficulty"]["hard"]["rate"] == 0.0 and s["by_difficulty"]["easy"]["rate"] == 0.75
     assert s["retries"] == 3 and s["prompts_with_retries"] == 2
     assert s["output_tokens_mean"] == 160.0 and s["wall_s_mean"] == 7.0 and s["wall_s_median"] == 7.0
@@ -252,5 +254,9 @@ def test_runner_on_smollm2_writes_results_and_compares(tmp_path: Path, small_set
     again = subprocess.run([sys.executable, str(ROOT / "eval" / "run.py"), "--compare", str(out), str(out)],
                            capture_output=True, text=True, timeout=30)
     assert again.returncode == 0 and "check_pass_rate" in again.stdout
+    rescored = subprocess.run([sys.executable, str(ROOT / "eval" / "run.py"), "--rescore", str(out)],
+                              capture_output=True, text=True, timeout=30)
+    assert rescored.returncode == 0, rescored.stderr
+    assert json.loads(out.read_text())["summary"] == record["summary"]
     doc = (tmp_path / "perf.md").read_text()
     assert "## Quality" in doc and "[`run.json`](run.json)" in doc

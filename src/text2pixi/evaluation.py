@@ -127,6 +127,7 @@ class CheckResult(BaseModel):
 
     check: str = Field(description="a short label, e.g. 'count circle=1'")
     category: str
+    type: str = Field("", description="the check's type, e.g. 'count' or 'relation'")
     passed: bool
     detail: str = ""
 
@@ -148,7 +149,12 @@ class _Check(BaseModel):
             ok, detail = self._test(scene)
         except _NoMatch as exc:
             ok, detail = False, str(exc)
-        return CheckResult(check=self.label(), category=self.category, passed=ok, detail="" if ok else detail)
+        return CheckResult(check=self.label(), category=self.category, type=self.check_type, passed=ok,
+                           detail="" if ok else detail)
+
+    @property
+    def check_type(self) -> str:
+        return str(getattr(self, "check", ""))
 
     def _test(self, scene: Scene) -> tuple[bool, str]:
         raise NotImplementedError
@@ -652,8 +658,8 @@ def load_cases(toml_text: str) -> list[Case]:
 def evaluate_case(case: Case, scene: Scene | None) -> list[CheckResult]:
     """Every expectation of ``case`` against ``scene``; with no valid scene, every check fails."""
     if scene is None:
-        return [CheckResult(check=c.label(), category=c.category, passed=False, detail="no valid scene")
-                for c in case.expect]
+        return [CheckResult(check=c.label(), category=c.category, type=c.check_type, passed=False,
+                            detail="no valid scene") for c in case.expect]
     return [c.evaluate(scene) for c in case.expect]
 
 
@@ -691,6 +697,9 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     by_category: dict[str, list[bool]] = defaultdict(list)
     for c in checks:
         by_category[c.category].append(c.passed)
+    by_type: dict[str, list[bool]] = defaultdict(list)
+    for c in checks:
+        by_type[c.type or c.category].append(c.passed)
     by_difficulty: dict[str, list[bool]] = defaultdict(list)
     for o in outcomes:
         by_difficulty[o.difficulty].extend(c.passed for c in o.checks)
@@ -706,6 +715,8 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "prompts_all_checks_passed": sum(bool(o.checks) and o.passed == len(o.checks) for o in outcomes),
         "by_category": {k: {"passed": sum(v), "total": len(v), "rate": _rate(sum(v), len(v))}
                         for k, v in sorted(by_category.items(), key=lambda kv: CATEGORIES.index(kv[0]))},
+        "by_check": {k: {"passed": sum(v), "total": len(v), "rate": _rate(sum(v), len(v))}
+                     for k, v in sorted(by_type.items())},
         "by_difficulty": {k: {"passed": sum(v), "total": len(v), "rate": _rate(sum(v), len(v))}
                           for k, v in sorted(by_difficulty.items())},
         "retries": sum(o.retries for o in outcomes),
@@ -807,6 +818,11 @@ def markdown(record: dict[str, Any], outcomes: Sequence[Outcome], raw_link: str)
         "|---|" + "---|" * len(s["by_category"]),
         "| pass rate | " + " | ".join(f"{pct(v['rate'])} ({v['passed']}/{v['total']})"
                                       for v in s["by_category"].values()) + " |",
+        "",
+        "| check | " + " | ".join(s["by_check"]) + " |",
+        "|---|" + "---|" * len(s["by_check"]),
+        "| pass rate | " + " | ".join(f"{pct(v['rate'])} ({v['passed']}/{v['total']})"
+                                      for v in s["by_check"].values()) + " |",
         "",
         "| difficulty | " + " | ".join(s["by_difficulty"]) + " |",
         "|---|" + "---|" * len(s["by_difficulty"]),
