@@ -86,3 +86,13 @@ def browser() -> Iterator[object]:
         )
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def small_stack(tmp_path_factory: pytest.TempPathFactory, small_settings: Settings) -> Iterator[object]:
+    """One small local stack (1 warm SmolLM2 worker) shared by the playground and Next.js example tests:
+    starting one costs 20-60 s of the shared CPU, so they do not each start their own."""
+    from .stacks import running_small_stack
+
+    with running_small_stack(tmp_path_factory.mktemp("small-stack")) as cfg:
+        yield cfg

@@ -19,19 +19,17 @@ from text2pixi import localstack
 from text2pixi.localstack import StackConfig
 
 from .pixels import stage_stats, wait_for
-from .stacks import small_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.stack]
 
 PROMPT = "a red circle"
-HOSTILE = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> a red ball'
+HOSTILE = 'a red ball </script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 DONE = "['playing', 'failed', 'error'].includes(document.body.dataset.state)"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, small_settings) -> Iterator[StackConfig]:  # type: ignore[no-untyped-def]
-    with small_stack(tmp_path_factory.mktemp("playground-stack")) as cfg:
-        yield cfg
+def stack(small_stack: StackConfig) -> StackConfig:
+    return small_stack
 
 
 @pytest.fixture(scope="module")

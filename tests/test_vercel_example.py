@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from text2pixi import localstack
-
-from .stacks import small_stack
+from text2pixi.localstack import StackConfig
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "vercel-nextjs"
 HANDLERS = [EXAMPLE / "app" / "api" / "translate" / "route.ts",
@@ -43,14 +42,13 @@ def test_handlers_need_no_nextjs_at_runtime_and_no_key_in_the_client() -> None:
 
 @pytest.mark.model
 @pytest.mark.stack
-def test_route_handlers_against_the_local_gateway(tmp_path: Path, small_settings) -> None:  # type: ignore[no-untyped-def]
+def test_route_handlers_against_the_local_gateway(small_stack: StackConfig) -> None:
     node = shutil.which("node")
     assert node, "node is not installed (make setup installs nodejs)"
     tool("tsx")
-    with small_stack(tmp_path / "stack") as cfg:
-        env = {**os.environ, "OPENFAAS_URL": cfg.gateway_url, "TEXT2PIXI_API_KEY": localstack.api_key(cfg),
-               "TEXT2PIXI_TEST_TIMEOUT_MS": "240000"}
-        result = subprocess.run([node, "--import", "tsx", "--test", "test/handlers.test.ts"], cwd=EXAMPLE, env=env,
-                                capture_output=True, text=True, timeout=420)
+    env = {**os.environ, "OPENFAAS_URL": small_stack.gateway_url, "TEXT2PIXI_API_KEY": localstack.api_key(small_stack),
+           "TEXT2PIXI_TEST_TIMEOUT_MS": "240000"}
+    result = subprocess.run([node, "--import", "tsx", "--test", "test/handlers.test.ts"], cwd=EXAMPLE, env=env,
+                            capture_output=True, text=True, timeout=420)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert "# fail 0" in result.stdout and re.search(r"# pass [1-9]", result.stdout), result.stdout[-2000:]
