@@ -155,7 +155,8 @@ class Sampler(threading.Thread):
 
     def sample(self) -> dict[str, Any]:
         row: dict[str, Any] = {"t": round(time.time() - self.t0, 3), "step": self.label,
-                               "queued": self.queue.count, "started": self.running()}
+                               "queued": self.queue.count, "started": self.running(),
+                               "loadavg": round(os.getloadavg()[0], 2)}
         for name in worker_names(self.cfg):
             proc = self._proc(name)
             try:
@@ -577,7 +578,8 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]], out: Path, 
         "",
         f"Run of {summary['started']}, model `{summary['model']}`, prompts cycled from a fixed set of "
         f"{len(summary['prompts'])}, queue limit {summary['max_queue_depth']}, {summary['arrivals']} arrivals per "
-        f"open-loop step ({summary['process']}), {summary['duration_s']:.0f} s in all "
+        f"open-loop step ({summary['process']}), {summary['duration_s']:.0f} s in all, host load average "
+        f"{summary['loadavg_mean']:.1f} on {summary['host_cores']} cores "
         f"(raw data: [`summary.json`]({rel}/summary.json), [`steps.csv`]({rel}/steps.csv), "
         f"[`requests.csv`]({rel}/requests.csv), [`timeline.csv`]({rel}/timeline.csv)).",
         "",
@@ -604,8 +606,8 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]], out: Path, 
         "Per step (closed loop: C clients each waiting for its answer; open loop: arrivals at the offered rate):",
         "",
         "| layout | step | sent | finished | failed | 429 | scenes/min | tokens/s | p50 | p95 | p99 | "
-        "queue mean/max | worker CPU | RSS max |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "queue mean/max | worker CPU | RSS max | host load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
         for s in res["steps"]:
@@ -615,7 +617,7 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]], out: Path, 
                 f"{_fmt(s.latency_p50, 2)} | {_fmt(s.latency_p95, 2)} | {_fmt(s.latency_p99, 2)} | "
                 f"{_fmt(s.queue_mean)}/{_fmt(s.queue_max)} | "
                 f"{', '.join(f'{v:.0f} %' for v in s.worker_cpu_mean.values()) or '—'} | "
-                f"{_fmt(max(s.worker_rss_max_mb.values(), default=None), 0)} MB |")
+                f"{_fmt(max(s.worker_rss_max_mb.values(), default=None), 0)} MB | {_fmt(s.host_load_mean)} |")
     lines += [
         "",
         f"![latency vs load]({rel}/latency_vs_load.png)",
@@ -697,6 +699,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "started": started, "duration_s": round(time.time() - t0, 1), "command": command, "model": args.model,
         "host_cores": len(os.sched_getaffinity(0)), "max_queue_depth": args.max_queue_depth,
+        # the host's 1-minute load average during the run: other processes compete with the workers
+        "loadavg_mean": round(sum(r["loadavg"] for res in results for r in res["timeline"])
+                              / max(1, sum(len(res["timeline"]) for res in results)), 2),
         "arrivals": args.arrivals, "process": args.process, "knee_factor": args.knee_factor,
         "prompts": args.prompt or PROMPTS,
         "layouts": [{k: (asdict(v) if k == "knee" else v) for k, v in res.items()

@@ -164,11 +164,11 @@ def test_saturation_check_and_engine_rates() -> None:
 def test_timeline_statistics() -> None:
     stats = summarize_step("2x1", "s", simulate([], [1.0] * 4, workers=2, closed=2), mode="closed", workers=2,
                            concurrency=2)
-    rows = [{"t": t, "step": "s", "queued": q, "started": 1, "cpu:worker1": c, "rss_mb:worker1": m}
+    rows = [{"t": t, "step": "s", "queued": q, "started": 1, "loadavg": q / 2, "cpu:worker1": c, "rss_mb:worker1": m}
             for t, q, c, m in ((0.0, 0, 50.0, 300.0), (1.0, 4, 100.0, 320.0), (2.0, 2, 90.0, 310.0),
                                (9.0, 9, 0.0, 999.0))]
     timeline_stats(stats, rows, 0.0, 2.0)
-    assert stats.queue_mean == 2.0 and stats.queue_max == 4
+    assert stats.queue_mean == 2.0 and stats.queue_max == 4 and stats.host_load_mean == 1.0
     assert stats.worker_cpu_mean == {"worker1": 80.0} and stats.worker_rss_max_mb == {"worker1": 320.0}
 
 

@@ -145,6 +145,7 @@ class StepStats:
     engine_s_mean: float | None = None
     queue_mean: float | None = None
     queue_max: int | None = None
+    host_load_mean: float | None = None  # the host's 1-minute load average (other processes compete)
     worker_cpu_mean: dict[str, float] = field(default_factory=dict)
     worker_rss_max_mb: dict[str, float] = field(default_factory=dict)
 
@@ -189,13 +190,15 @@ def summarize_step(layout: str, step: str, requests: Sequence[Request], *, mode:
 
 
 def timeline_stats(stats: StepStats, samples: Sequence[dict[str, Any]], t0: float, t1: float) -> StepStats:
-    """Add queue depth and worker CPU/RSS over ``[t0, t1]`` from the sampler's rows
-    (``t``, ``queued``, ``cpu:<worker>`` in % of one core, ``rss_mb:<worker>``)."""
+    """Add queue depth, host load and worker CPU/RSS over ``[t0, t1]`` from the sampler's rows
+    (``t``, ``queued``, optional ``loadavg``, ``cpu:<worker>`` in % of one core, ``rss_mb:<worker>``)."""
     inside = [s for s in samples if t0 <= s["t"] <= t1]
     if not inside:
         return stats
     stats.queue_mean = round(statistics.fmean(s["queued"] for s in inside), 2)
     stats.queue_max = max(int(s["queued"]) for s in inside)
+    if all("loadavg" in s for s in inside):
+        stats.host_load_mean = round(statistics.fmean(s["loadavg"] for s in inside), 2)
     for key in inside[0]:
         if key.startswith("cpu:"):
             stats.worker_cpu_mean[key[4:]] = round(statistics.fmean(s.get(key, 0.0) for s in inside), 1)
