@@ -7,7 +7,7 @@ SMALL_MODEL := smollm2-135m-instruct-q4_1
 PROMPT ?= three blue squares spinning in a row
 OUT ?= out/demo
 
-.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead chaos fuzz scale eval clean
+.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead chaos fuzz scale eval gallery gallery-check clean
 
 setup:  ## install everything for the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
@@ -72,6 +72,12 @@ scale: setup  ## scale to the limit: 1x2 vs 2x1 layouts through the gateway; res
 
 eval: setup  ## quality eval of MODEL (default: the default model) on eval/prompts.toml; results in eval/results/
 	$(PY) eval/run.py --model "$(or $(MODEL),$(DEFAULT_MODEL))"
+
+gallery: setup-test  ## render docs/gallery/ from its stored scenes (REGENERATE=1: ask the default model again first)
+	$(PY) scripts/gallery.py $(if $(REGENERATE),--regenerate)
+
+gallery-check: setup-test  ## visual regression: render the gallery again and compare with the committed PNGs
+	$(PY) scripts/gallery.py --check
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
