@@ -26,6 +26,7 @@ import numpy as np
 from llama_cpp import Llama
 
 from text2pixi.errors import ContextFull
+from text2pixi.fastforward import ForcedText
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,12 @@ class DecodeStats:
     cached_tokens: int = 0
     output_tokens: int = 0
     full_passes: int = 0
+    forced_tokens: int = 0  # drafts kept: evaluated in a batch with the token before them
+    drafted_tokens: int = 0  # drafts proposed (kept or not)
+    plain_rounds: int = 0  # model calls of one token (and the picks after them)
+    plain_s: float = 0.0
+    draft_rounds: int = 0  # model calls that also carried drafts
+    draft_s: float = 0.0
     prefill_s: float = 0.0
     decode_s: float = 0.0
 
@@ -47,6 +54,24 @@ class DecodeStats:
     def ttft_s(self) -> float:
         """Time to first token: prompt evaluation plus the first pick."""
         return self.prefill_s
+
+    @property
+    def sampled_tokens(self) -> int:
+        """Output tokens that needed a model call of their own (the rest were kept drafts)."""
+        return self.output_tokens - self.forced_tokens
+
+    @property
+    def sampled_tps(self) -> float:
+        """Decode rate of one-token steps (model call plus pick): comparable to llama-bench's tg."""
+        return self.plain_rounds / self.plain_s if self.plain_s > 0 else 0.0
+
+    @property
+    def forced_tps(self) -> float:
+        """Rate of kept drafts: each draft round's time beyond a one-token step, per kept draft."""
+        if not self.forced_tokens or not self.plain_rounds:
+            return 0.0
+        extra = self.draft_s - self.draft_rounds * (self.plain_s / self.plain_rounds)
+        return self.forced_tokens / extra if extra > 0 else float("inf")
 
     @property
     def decode_tps(self) -> float:
@@ -187,6 +212,36 @@ class ConstrainedDecoder:
         ptr = llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
 
+    def _eval_batch(self, tokens: list[int]) -> list[np.ndarray]:
+        """Evaluate ``tokens`` as one batch after the cached ones; returns the logits after each.
+
+        Row ``i`` holds the model's prediction for the position after ``tokens[i]``, which is what
+        verifying a draft needs. A batch of one is exactly ``Llama.eval`` of one token.
+        """
+        llm = self.llm
+        if llm.n_tokens + len(tokens) >= llm.n_ctx():
+            raise ContextFull(f"the document needs more than the {llm.n_ctx()} tokens the context holds")
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+        llm._batch.set_batch(batch=tokens, n_past=llm.n_tokens, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[llm.n_tokens : llm.n_tokens + len(tokens)] = tokens
+        llm.n_tokens += len(tokens)
+        ctx = llm._ctx.ctx
+        return [np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, i), shape=(self.n_vocab,))
+                for i in range(len(tokens))]
+
+    def _choose(self, logits: np.ndarray, grammar: GrammarSampler | None, temperature: float,
+                rng: np.random.Generator, stats: DecodeStats, sample_first: bool) -> int:
+        """One pick: from the raw logits first, from the grammar-masked ones if that is refused."""
+        token = _pick(logits, temperature, rng) if sample_first or grammar is None else -1
+        if grammar is not None and (token < 0 or not grammar.accepts(token)):
+            stats.full_passes += 1
+            masked = grammar.mask(logits)
+            if not np.isfinite(masked).any():
+                raise RuntimeError("grammar allows no token: the grammar and the text disagree")
+            token = _pick(masked, temperature, rng)
+        return token
+
     def generate(
         self,
         prompt_tokens: list[int],
@@ -196,6 +251,8 @@ class ConstrainedDecoder:
         temperature: float = 0.0,
         seed: int = 0,
         sample_first: bool = True,
+        forced: ForcedText | None = None,
+        max_draft: int = 16,
         max_reuse: int | None = None,
     ) -> Decoded:
         """Decode one document under ``gbnf``.
@@ -203,6 +260,12 @@ class ConstrainedDecoder:
         ``sample_first=False`` masks the whole vocabulary at every step (what llama-cpp-python's
         own grammar path does); it is the reference the fast path must match token for token.
         ``gbnf=None`` decodes without constraint (the benchmark's baseline).
+
+        ``forced`` (jump-forward) proposes the tokens the schema dictates next; they are evaluated
+        in the same batch as the token before them, and each is kept only if the pick at its
+        position (the same sample-first pick, from that batch's logits) is that very token. So the
+        output is the token-by-token loop's output; drafts only change how many model calls it
+        takes. A refused draft costs its share of one batch and nothing else.
         """
         llm = self.llm
         grammar = self.sampler(gbnf) if gbnf is not None else None
@@ -214,36 +277,60 @@ class ConstrainedDecoder:
 
         t0 = time.perf_counter()
         stats.cached_tokens = self.prefill(prompt_tokens, max_reuse=max_reuse)
+        rows = [self.logits()]
+        drafts: list[int] = []
         out = bytearray()
         end = _JsonEnd()
         finish = "length"
         t_first: float | None = None
-        for _ in range(max(0, budget)):
-            logits = self.logits()
-            token = _pick(logits, temperature, rng) if sample_first or grammar is None else -1
-            if grammar is not None and (token < 0 or not grammar.accepts(token)):
-                stats.full_passes += 1
-                masked = grammar.mask(logits)
-                if not np.isfinite(masked).any():
-                    raise RuntimeError("grammar allows no token: the grammar and the text disagree")
-                token = _pick(masked, temperature, rng)
-            if t_first is None:
-                t_first = time.perf_counter()
-            if grammar is not None:
-                grammar.accept(token)
-            stats.output_tokens += 1
-            if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
-                finish = "stop"
+        done = budget <= 0
+        round_start = time.perf_counter()
+        while not done:
+            # rows[j] predicts what follows the j-th token of the last batch; drafts[j] is the
+            # proposal for that position (the batch's (j+1)-th token).
+            for j, logits in enumerate(rows):
+                token = self._choose(logits, grammar, temperature, rng, stats, sample_first)
+                if t_first is None:
+                    t_first = time.perf_counter()
+                if grammar is not None:
+                    grammar.accept(token)
+                if forced is not None:
+                    forced.advance(token)
+                stats.output_tokens += 1
+                kept = j < len(drafts) and token == drafts[j]
+                stats.forced_tokens += kept
+                if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token):
+                    finish, done = "stop", True
+                else:
+                    piece = llm.detokenize([token])
+                    out += piece
+                    if end.feed(piece):
+                        finish, done = "stop", True
+                    elif stats.output_tokens >= budget:
+                        done = True
+                if done or not kept:
+                    # Forget the evaluated drafts after this position: the KV cache holds exactly
+                    # the kept tokens (the last one too, if it was an evaluated draft).
+                    llm.n_tokens -= len(drafts) - j - int(kept)
+                    break
+            now = time.perf_counter()
+            if drafts:
+                stats.draft_rounds += 1
+                stats.draft_s += now - round_start
+            elif t_first is not None and stats.output_tokens > 1:  # not the prompt's round
+                stats.plain_rounds += 1
+                stats.plain_s += now - round_start
+            round_start = now
+            if done:
                 break
-            piece = llm.detokenize([token])
-            out += piece
-            if end.feed(piece):
-                finish = "stop"
-                break
-            llm.eval([token])
+            draft = forced.draft(max_draft) if forced is not None else []
+            stats.drafted_tokens += len(draft)
+            rows = self._eval_batch([token, *draft])
+            drafts = draft
         t_end = time.perf_counter()
         stats.prefill_s = (t_first or t_end) - t0
         stats.decode_s = t_end - (t_first or t_end)
         text = out.decode("utf-8", errors="replace")
-        log.debug("decoded %d tokens (%d full passes), finish=%s", stats.output_tokens, stats.full_passes, finish)
+        log.debug("decoded %d tokens (%d forced, %d full passes), finish=%s", stats.output_tokens,
+                  stats.forced_tokens, stats.full_passes, finish)
         return Decoded(text=text, finish_reason=finish, stats=stats)

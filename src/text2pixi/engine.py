@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 from text2pixi import registry
 from text2pixi.decoding import ConstrainedDecoder, DecodeStats
 from text2pixi.errors import EmptyPrompt, GenerationFailed, OutputTruncated, PromptTooLong, Text2PixiError
+from text2pixi.fastforward import FastForward
 from text2pixi.grammar import compact_gbnf
 from text2pixi.prompt import build_messages
 from text2pixi.scene import Scene
@@ -53,6 +54,9 @@ class AttemptStats(BaseModel):
     cached_tokens: int
     output_tokens: int
     full_passes: int = Field(description="grammar rejections that needed a full-vocabulary pass")
+    forced_tokens: int = Field(0, description="output tokens the schema forced, evaluated in batches (jump-forward)")
+    sampled_tps: float = Field(0.0, description="rate of one-token decode steps (model call plus pick)")
+    forced_tps: float | None = Field(None, description="rate of forced tokens beyond a one-token step's cost")
     ttft_s: float
     decode_s: float
     decode_tps: float
@@ -105,6 +109,8 @@ class Engine:
         self.load_s = time.perf_counter() - t0
         self.model_id = self.model_path.name if registry.is_path_like(self.model_name) else self.model_name
         self._decoder = ConstrainedDecoder(self.llm)
+        # llguidance's view of the vocabulary (about 1 s to build): only the fast decoder needs it.
+        self._fast_forward = FastForward(self.llm) if self.settings.decoder == "fast" else None
         self._formatter = self._make_formatter()
         self._lock = threading.Lock()
         self._attempts: list[AttemptStats] = []
@@ -165,6 +171,9 @@ class Engine:
                 self._temperature, self.settings.retry_temperature
             ),
             seed=self._seed + len(self._attempts),
+            sample_first=self.settings.decoder != "reference",
+            forced=self._fast_forward.start(schema) if self._fast_forward is not None else None,
+            max_draft=self.settings.max_draft,
             # First attempts restart right after the primed prefix (deterministic output);
             # re-asks may also reuse the failed attempt they extend.
             max_reuse=self.prefix_tokens if not self._attempts else None,
@@ -176,6 +185,9 @@ class Engine:
                 cached_tokens=stats.cached_tokens,
                 output_tokens=stats.output_tokens,
                 full_passes=stats.full_passes,
+                forced_tokens=stats.forced_tokens,
+                sampled_tps=round(stats.sampled_tps, 2),
+                forced_tps=round(stats.forced_tps, 2) if stats.forced_tokens and stats.forced_tps < 1e9 else None,
                 ttft_s=round(stats.ttft_s, 4),
                 decode_s=round(stats.decode_s, 4),
                 decode_tps=round(stats.decode_tps, 2),

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     max_tokens: int = Field(768, ge=16, le=8192, description="output token budget per attempt")
     max_retries: int = Field(2, ge=0, le=5, description="re-asks after a validation failure")
     max_prompt_chars: int = Field(1000, ge=1, le=20000, description="longest accepted user prompt")
+    decoder: str = Field(
+        "fast",
+        pattern="^(fast|sample-first|reference)$",
+        description="fast: sample first + forced tokens (jump-forward); sample-first: without forced tokens; "
+        "reference: full-vocabulary grammar mask at every step, as llama-cpp-python's own grammar path",
+    )
+    max_draft: int = Field(16, ge=1, le=64, description="most forced tokens evaluated in one batch")
     pixi_js: Path | None = Field(
         None, description="path to pixi.js's IIFE build (pixi.min.js); default: the npm copy in cache_dir"
     )

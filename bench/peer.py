@@ -1,0 +1,447 @@
+"""Peer benchmark: our engine (fast and reference decoders) and our service against llama.cpp's llama-server.
+
+All systems run on the same model file, thread count, context size and prompt set, in one run:
+
+* ``llama-bench`` (pp128 / tg64): the engine's ceiling for this model and thread count;
+* ``fast``: our engine as deployed (sample first, forced tokens evaluated in batches);
+* ``reference``: our engine with the full-vocabulary grammar mask at every step, what
+  llama-cpp-python's own ``response_format`` path does;
+* ``llama-server``: llama.cpp's server built from the llama.cpp commit llama-cpp-python vendors
+  (``scripts/build-llama-server.sh``), ``/v1/chat/completions`` with ``response_format``
+  ``json_schema`` (the same schema), ``cache_prompt``, temperature 0, streamed;
+* ``service`` (with ``--gateway``): ``translate`` → queue → warm worker → result, through a running
+  local stack (``make up WORKERS=1 THREADS=2``), so it includes the service's overhead.
+
+Each system lives in its own process for the whole run (the engines in child processes of this
+script), so peak RSS is per system; requests go to one system at a time, rotating the order per
+prompt so slow drift on the machine spreads evenly. Every system gets the same chat messages
+(system prompt and examples from ``text2pixi.prompt``) and a warm-up request before timing.
+
+    python bench/peer.py --model qwen2.5-coder-1.5b-instruct-q4_k_m --threads 2 --prompts 8
+
+Prints a table and a summary with the ratios and targets; writes ``bench/results/peer-*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from text2pixi import registry
+from text2pixi.localstack import free_port, wait_until
+from text2pixi.prompt import build_messages
+from text2pixi.scene import Scene, scene_json_schema
+from text2pixi.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_FILE = Path(__file__).with_name("prompts.txt")
+WARMUP_PROMPT = "a small grey square"
+TARGETS = {
+    "fast / llama-server median wall": "<= 0.5",
+    "fast sampled decode / llama-bench tg": ">= 0.95",
+    "fast forced-token rate / sampled decode rate": ">= 1.5",
+    "cold / warm time to first token (fast)": ">= 5",
+    "peak RSS fast / reference": "<= 1.10",
+}
+
+
+def load_prompts(path: Path = PROMPTS_FILE) -> list[str]:
+    """The prompt set: one per line, blank lines and '#' comments skipped."""
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+@dataclass
+class Sample:
+    """One request to one system."""
+
+    system: str
+    prompt: str
+    valid: bool
+    wall_s: float
+    ttft_s: float
+    output_tokens: int
+    decode_tps: float
+    attempts: int = 1
+    sampled_tokens: int | None = None
+    forced_tokens: int | None = None
+    sampled_tps: float | None = None
+    forced_tps: float | None = None
+    error: str | None = None
+    output: str = ""
+
+
+def validate(text: str) -> str | None:
+    """None if ``text`` is a valid scene, else why not (one line)."""
+    try:
+        Scene.model_validate_json(text)
+    except ValueError as exc:
+        return " ".join(str(exc).split())[:300]
+    return None
+
+
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident set (VmHWM) in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- our engine, in a child process -----------------------------------------------------------
+
+
+def serve_engine(mode: str, model: str, threads: int, n_ctx: int, max_tokens: int) -> int:
+    """Child side: load the engine with ``mode``'s decoder, answer JSON-line requests on stdin."""
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    from text2pixi.engine import Engine
+    from text2pixi.errors import GenerationError
+
+    engine = Engine(Settings(model=model, n_threads=threads, n_ctx=n_ctx, decoder=mode))
+    print(json.dumps({"ready": True, "load_s": engine.load_s}), flush=True)
+    for line in sys.stdin:
+        prompt = json.loads(line)["prompt"]
+        t0 = time.perf_counter()
+        try:
+            t = engine.translate(prompt, max_tokens=max_tokens)
+        except GenerationError as exc:
+            answer: dict[str, Any] = {"valid": False, "error": str(exc), "attempts": exc.attempts,
+                                      "output": exc.last_output, "wall_s": time.perf_counter() - t0}
+        else:
+            first = t.attempts[0]
+            answer = {
+                "valid": True, "attempts": len(t.attempts), "output": t.scene_json, "wall_s": t.wall_s,
+                "prime_s": t.prime_s, "ttft_s": first.ttft_s, "output_tokens": t.output_tokens,
+                "forced_tokens": sum(a.forced_tokens for a in t.attempts),
+                "decode_tps": first.decode_tps, "sampled_tps": first.sampled_tps, "forced_tps": first.forced_tps,
+            }
+        print(json.dumps(answer), flush=True)
+    return 0
+
+
+class EngineProcess:
+    """The parent's handle on one engine child."""
+
+    def __init__(self, mode: str, model: str, threads: int, n_ctx: int, max_tokens: int) -> None:
+        self.mode = mode
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve-engine", mode, "--model", model, "--threads", str(threads),
+             "--n-ctx", str(n_ctx), "--max-tokens", str(max_tokens)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        self.load_s = float(self._read()["load_s"])
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"engine child {self.mode} exited ({self.proc.wait()})")
+        return dict(json.loads(line))
+
+    def ask(self, prompt: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"prompt": prompt}) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def sample(self, prompt: str) -> Sample:
+        a = self.ask(prompt)
+        sampled = a.get("output_tokens", 0) - a.get("forced_tokens", 0)
+        return Sample(
+            system=self.mode, prompt=prompt, valid=a["valid"], wall_s=a["wall_s"], ttft_s=a.get("ttft_s", 0.0),
+            output_tokens=a.get("output_tokens", 0), decode_tps=a.get("decode_tps", 0.0), attempts=a["attempts"],
+            sampled_tokens=sampled, forced_tokens=a.get("forced_tokens"), sampled_tps=a.get("sampled_tps"),
+            forced_tps=a.get("forced_tps"), error=a.get("error"), output=a["output"],
+        )
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+# --- llama.cpp's own tools ----------------------------------------------------------------------
+
+
+def llama_bin_dir() -> Path:
+    """Build (once, cached) and locate llama-server and llama-bench."""
+    out = subprocess.run([str(ROOT / "scripts" / "build-llama-server.sh")], check=True, stdout=subprocess.PIPE,
+                         text=True)
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def llama_bench(bin_dir: Path, model_path: Path, threads: int) -> dict[str, float]:
+    """llama-bench pp128 and tg64 (tokens/s, mean of its repetitions)."""
+    out = subprocess.run(
+        [str(bin_dir / "llama-bench"), "-m", str(model_path), "-t", str(threads), "-p", "128", "-n", "64",
+         "-r", "3", "-o", "json"],
+        check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    rates: dict[str, float] = {}
+    for row in json.loads(out.stdout):
+        key = f"pp{row['n_prompt']}" if row["n_prompt"] else f"tg{row['n_gen']}"
+        rates[key] = round(float(row["avg_ts"]), 2)
+    return rates
+
+
+@dataclass
+class LlamaServer:
+    """A llama-server process on a free loopback port."""
+
+    bin_dir: Path
+    model_path: Path
+    threads: int
+    n_ctx: int
+    max_tokens: int
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = open(ROOT / "bench" / "results" / "llama-server.log", "wb")  # noqa: SIM115 - lives with the process
+        self.proc = subprocess.Popen(
+            [str(self.bin_dir / "llama-server"), "-m", str(self.model_path), "-t", str(self.threads),
+             "-tb", str(self.threads), "-c", str(self.n_ctx), "-np", "1", "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{self.port}/health"
+        wait_until(lambda: _ok(url), timeout=120, what="llama-server /health")
+
+    def sample(self, prompt: str) -> Sample:
+        body = {
+            "messages": build_messages(prompt),
+            "temperature": 0.0,
+            "max_tokens": self.max_tokens,
+            "stream": True,
+            "cache_prompt": True,
+            "response_format": {"type": "json_schema", "json_schema": {"name": "Scene", "schema": scene_json_schema()}},
+        }
+        t0 = time.perf_counter()
+        first: float | None = None
+        text, chunks, timings = "", 0, {}
+        with requests.post(f"http://127.0.0.1:{self.port}/v1/chat/completions", json=body, stream=True,
+                           timeout=600) as response:
+            response.raise_for_status()
+            for event in _sse(response.iter_lines()):
+                timings = event.get("timings") or timings
+                for choice in event.get("choices", []):
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        first = first or time.perf_counter()
+                        text += piece
+                        chunks += 1
+        end = time.perf_counter()
+        tokens = int(timings.get("predicted_n", chunks))
+        decode = end - (first or end)
+        error = validate(text)
+        return Sample(system="llama-server", prompt=prompt, valid=error is None, wall_s=end - t0,
+                      ttft_s=(first or end) - t0, output_tokens=tokens,
+                      decode_tps=(tokens - 1) / decode if decode > 0 else 0.0, error=error, output=text)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def _ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _sse(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
+    for raw in lines:
+        if raw.startswith(b"data: ") and raw != b"data: [DONE]":
+            yield json.loads(raw[6:])
+
+
+# --- our service through a running stack -------------------------------------------------------
+
+
+@dataclass
+class Service:
+    """translate → worker → result through a running gateway (``?wait`` holds the call until done)."""
+
+    gateway: str
+    api_key: str
+    max_tokens: int
+
+    def sample(self, prompt: str) -> Sample:
+        t0 = time.perf_counter()
+        response = requests.post(
+            f"{self.gateway}/function/translate", params={"wait": 300}, timeout=330,
+            headers={"X-API-Key": self.api_key},
+            json={"prompt": prompt, "options": {"max_tokens": self.max_tokens}},
+        )
+        wall = time.perf_counter() - t0
+        job = response.json()
+        result = job.get("result") or {}
+        attempts = result.get("attempts") or [{}]
+        ok = job.get("status") == "finished"
+        return Sample(
+            system="service", prompt=prompt, valid=ok, wall_s=wall, ttft_s=float(attempts[0].get("ttft_s", 0.0)),
+            output_tokens=sum(int(a.get("output_tokens", 0)) for a in attempts),
+            decode_tps=float(attempts[0].get("decode_tps", 0.0)), attempts=len(attempts),
+            forced_tokens=sum(int(a.get("forced_tokens", 0)) for a in attempts),
+            error=None if ok else json.dumps(job.get("error"))[:300], output=json.dumps(result.get("scene")),
+        )
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def summarize(samples: list[Sample], bench: dict[str, float], rss: dict[str, float],
+              cold: dict[str, float]) -> dict[str, Any]:
+    """Per-system medians and the ratios the targets are about."""
+    by: dict[str, list[Sample]] = {}
+    for s in samples:
+        by.setdefault(s.system, []).append(s)
+    systems = {
+        name: {
+            "median_wall_s": round(median([s.wall_s for s in rows]), 3),
+            "median_ttft_s": round(median([s.ttft_s for s in rows]), 3),
+            "median_output_tokens": median([float(s.output_tokens) for s in rows]),
+            "median_decode_tps": round(median([s.decode_tps for s in rows]), 2),
+            "validity": round(sum(s.valid for s in rows) / len(rows), 3),
+            "first_attempt_validity": round(sum(s.valid and s.attempts == 1 for s in rows) / len(rows), 3),
+            "peak_rss_mb": round(rss.get(name, 0.0), 1),
+        }
+        for name, rows in by.items()
+    }
+    fast = by.get("fast", [])
+    if fast:
+        systems["fast"]["median_sampled_tps"] = round(median([s.sampled_tps or 0.0 for s in fast]), 2)
+        finite = [s.forced_tps for s in fast if s.forced_tps and s.forced_tps != float("inf")]
+        systems["fast"]["median_forced_tps"] = round(median(finite), 2)
+        systems["fast"]["forced_share"] = round(
+            sum(s.forced_tokens or 0 for s in fast) / max(1, sum(s.output_tokens for s in fast)), 3)
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return round(a / b, 3) if a and b else None
+
+    wall = {name: v["median_wall_s"] for name, v in systems.items()}
+    per_prompt = [a.wall_s / b.wall_s for a in fast for b in by.get("llama-server", [])
+                  if a.prompt == b.prompt and b.wall_s > 0]
+    ratios = {
+        "fast / llama-server median wall": ratio(wall.get("fast"), wall.get("llama-server")),
+        "fast / llama-server median of per-prompt wall ratios": round(median(per_prompt), 3) if per_prompt else None,
+        "reference / llama-server median wall": ratio(wall.get("reference"), wall.get("llama-server")),
+        "service / llama-server median wall": ratio(wall.get("service"), wall.get("llama-server")),
+        "fast / reference median wall": ratio(wall.get("fast"), wall.get("reference")),
+        "fast sampled decode / llama-bench tg": ratio(systems.get("fast", {}).get("median_sampled_tps"),
+                                                      bench.get("tg64")),
+        "fast forced-token rate / sampled decode rate": ratio(systems.get("fast", {}).get("median_forced_tps"),
+                                                              systems.get("fast", {}).get("median_sampled_tps")),
+        "cold / warm time to first token (fast)": ratio(cold.get("fast"), systems.get("fast", {}).get("median_ttft_s")),
+        "peak RSS fast / reference": ratio(rss.get("fast"), rss.get("reference")),
+    }
+    return {"llama_bench": bench, "systems": systems, "cold_ttft_s": cold, "ratios": ratios, "targets": TARGETS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=registry.DEFAULT_MODEL.name)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--n-ctx", type=int, default=4096)
+    parser.add_argument("--max-tokens", type=int, default=768)
+    parser.add_argument("--prompts", type=int, default=8, help="how many prompts of bench/prompts.txt to run")
+    parser.add_argument("--systems", default="fast,reference,llama-server",
+                        help="comma-separated: fast, reference, llama-server, service")
+    parser.add_argument("--gateway", default="http://127.0.0.1:8080", help="for the 'service' system")
+    parser.add_argument("--api-key-file", type=Path, default=ROOT / ".stack" / "secrets" / "text2pixi-api-key")
+    parser.add_argument("--skip-llama-bench", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--serve-engine", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_engine:
+        return serve_engine(args.serve_engine, args.model, args.threads, args.n_ctx, args.max_tokens)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    settings = Settings()
+    model_path = registry.resolve(args.model, settings.models_dir)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    prompts = load_prompts()[: args.prompts]
+    print(f"model {model_path.name}, {args.threads} threads, n_ctx {args.n_ctx}, {len(prompts)} prompts, "
+          f"systems {', '.join(systems)}", flush=True)
+
+    bench: dict[str, float] = {}
+    bin_dir = llama_bin_dir() if "llama-server" in systems or not args.skip_llama_bench else None
+    if bin_dir is not None and not args.skip_llama_bench:
+        bench = llama_bench(bin_dir, model_path, args.threads)
+        print(f"llama-bench: {bench}", flush=True)
+
+    runners: dict[str, Any] = {}
+    cold: dict[str, float] = {}
+    pids: dict[str, int] = {}
+    try:
+        for name in systems:
+            if name in ("fast", "reference", "sample-first"):
+                proc = EngineProcess(name, args.model, args.threads, args.n_ctx, args.max_tokens)
+                first = proc.ask(WARMUP_PROMPT)  # cold: load done, prefix not yet evaluated
+                cold[name] = round(first.get("prime_s", 0.0) + first.get("ttft_s", 0.0), 3)
+                runners[name], pids[name] = proc, proc.proc.pid
+            elif name == "llama-server":
+                assert bin_dir is not None
+                server = LlamaServer(bin_dir, model_path, args.threads, args.n_ctx, args.max_tokens)
+                server.start()
+                assert server.proc is not None
+                cold[name] = round(server.sample(WARMUP_PROMPT).ttft_s, 3)
+                runners[name], pids[name] = server, server.proc.pid
+            elif name == "service":
+                service = Service(args.gateway, args.api_key_file.read_text().strip(), args.max_tokens)
+                service.sample(WARMUP_PROMPT)
+                runners[name] = service
+            else:
+                parser.error(f"unknown system {name!r}")
+
+        samples: list[Sample] = []
+        for i, prompt in enumerate(prompts):
+            order = systems[i % len(systems):] + systems[: i % len(systems)]
+            for name in order:
+                s = runners[name].sample(prompt)
+                samples.append(s)
+                print(f"  [{i + 1:2d}] {name:12s} valid={s.valid!s:5s} tokens={s.output_tokens:4d} "
+                      f"forced={s.forced_tokens if s.forced_tokens is not None else '-':>4} "
+                      f"ttft={s.ttft_s:6.3f}s wall={s.wall_s:7.2f}s decode={s.decode_tps:5.1f} tok/s  {prompt}",
+                      flush=True)
+        rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
+    finally:
+        for runner in runners.values():
+            if isinstance(runner, EngineProcess):
+                runner.close()
+            elif isinstance(runner, LlamaServer):
+                runner.stop()
+
+    summary = summarize(samples, bench, rss, cold)
+    print(json.dumps(summary, indent=2))
+    result = {
+        "command": "python bench/peer.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "model": model_path.name, "threads": args.threads, "n_ctx": args.n_ctx, "max_tokens": args.max_tokens,
+        "host": os.uname().nodename, "summary": summary, "samples": [asdict(s) for s in samples],
+    }
+    path = args.out / f"peer-{model_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
