@@ -49,6 +49,7 @@ class Run:
     problems: list[str] = field(default_factory=list)
     stop_traffic: threading.Event = field(default_factory=threading.Event)
     stop_watch: threading.Event = field(default_factory=threading.Event)
+    quiet: threading.Event = field(default_factory=threading.Event)  # set: the client holds back
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accepted(self) -> list[Submission]:
@@ -64,7 +65,8 @@ def traffic(run: Run, interval: float) -> None:
     """A client submitting one job every ``interval`` seconds, through every fault."""
     n = 0
     while not run.stop_traffic.is_set():
-        if harness.queue_room(run.stack) < 3:  # a polite client: leave room for the kill_redis burst
+        # A polite client: it leaves room in the queue (and holds back during the kill_redis burst).
+        if run.quiet.is_set() or harness.queue_room(run.stack) < 3:
             run.stop_traffic.wait(0.5)
             continue
         run.add(harness.submit(run.stack, harness.PROMPTS[n % len(harness.PROMPTS)], patience=90))
@@ -123,10 +125,12 @@ def inject(run: Run, fault: str) -> dict[str, Any]:
         event["job"], event["worker"] = busy
         harness.kill(stack.pid(busy[1]), signal.SIGKILL)
     elif fault == "kill_redis":
-        deadline = time.monotonic() + 120
+        run.quiet.set()  # the burst must be accepted: no competition for the queue's room
+        deadline = time.monotonic() + 180
         while harness.queue_room(stack) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
         burst = [harness.submit(stack, "a pink rectangle", patience=5) for _ in range(3)]
+        run.quiet.clear()
         for sub in burst:
             run.add(sub)
         event["acknowledged"] = [s.job_id for s in burst if s.job_id]

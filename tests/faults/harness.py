@@ -94,11 +94,15 @@ def start(state_dir: Path, *, workers: int = 2, job_timeout: int = JOB_TIMEOUT,
     return Stack(cfg, localstack.api_key(cfg))
 
 
+def queue_bound(stack: Stack) -> int:
+    """The stack's TEXT2PIXI_MAX_QUEUE_DEPTH (its processes' environment, not ours)."""
+    return int(stack.cfg.extra_env.get("TEXT2PIXI_MAX_QUEUE_DEPTH") or stack.settings().max_queue_depth)
+
+
 def queue_room(stack: Stack) -> int:
     """Free places in the queue (0 when Redis does not answer)."""
     try:
-        jobs = stack.jobs()
-        return jobs.settings.max_queue_depth - jobs.queue.count
+        return queue_bound(stack) - stack.jobs().queue.count
     except (ServiceUnavailable, redis.RedisError):
         return 0
 

@@ -50,8 +50,7 @@ def run_overload(stack: Stack, *, factor: float = 10.0, duration: float = 30.0, 
     rate = max(factor * capacity, 1.0)
     log(f"capacity {capacity:.3f} jobs/s; offering {rate:.2f} requests/s for {duration:.0f} s")
     jobs = stack.jobs()
-    bound = int(stack.settings().max_queue_depth if "TEXT2PIXI_MAX_QUEUE_DEPTH" not in stack.cfg.extra_env
-                else stack.cfg.extra_env["TEXT2PIXI_MAX_QUEUE_DEPTH"])
+    bound = harness.queue_bound(stack)
     pids_before = stack.pids()
     programs = list(pids_before)
     rss_before = {p: stack.rss_kib(p) for p in programs}
