@@ -592,6 +592,7 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]], out: Path, 
         chk = res["saturation_check"].get("vs_engine_alone", {})
         knee: Knee = res["knee"]
         knee_text = f"{knee.rate_per_min:.2f} scenes/min" if knee.rate_per_min is not None else "not reached"
+        floor = f"{knee.floor_s:.2f} s" if knee.floor_s is not None else "—"
         cpu = ", ".join(f"{v:.0f} %" for v in (sat.worker_cpu_mean.values() if sat else []))
         rss = max((v for s in res["steps"] for v in s.worker_rss_max_mb.values()), default=None)
         alone = res["engine_tps_alone"]
@@ -599,7 +600,7 @@ def markdown(summary: dict[str, Any], results: list[dict[str, Any]], out: Path, 
             f"| {res['workers']} x {res['threads']} | {_fmt(sat.scenes_per_min if sat else None, 2)} scenes/min "
             f"({sat.step if sat else '—'}) | {_fmt(sat.tokens_per_s if sat else None)} | "
             f"{_fmt(alone)} x {res['workers']} | {_fmt(chk.get('predicted_scenes_per_min'), 2)} scenes/min | "
-            f"**{_fmt(chk.get('ratio'), 2)}** | {knee_text} | {_fmt(knee.floor_s, 2)} s | {cpu or '—'} | "
+            f"**{_fmt(chk.get('ratio'), 2)}** | {knee_text} | {floor} | {cpu or '—'} | "
             f"{_fmt(rss, 0)} MB |")
     lines += [
         "",
