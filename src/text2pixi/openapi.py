@@ -32,7 +32,8 @@ ERRORS: dict[int, tuple[tuple[str, ...], str]] = {
     404: (("not_found", "function_not_found"), "no such function, path or job"),
     405: (("method_not_allowed",), "the method is not served here; see Allow"),
     409: (("idempotency_key_reused",), "the Idempotency-Key was used with another body"),
-    413: (("body_too_large", "prompt_too_long"), "the body or the prompt is too large"),
+    413: (("body_too_large", "prompt_too_long"), "the body or the prompt is too large (a Content-Length over "
+          "1 GiB is refused by the HTTP server itself, in plain text)"),
     429: (("queue_full", "too_many_requests"), "the queue is full; come back after Retry-After seconds"),
     431: ((), "the request's headers are too large (answered by the HTTP server, plain text)"),
     502: (("function_unavailable",), "the function process is not reachable (restarting)"),
