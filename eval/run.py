@@ -115,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
             # The engine keeps the stats of the call that just failed; its tokens were spent too.
             spent = sum(a.output_tokens for a in getattr(engine, "_attempts", []))
             outcome = Outcome(id=case.id, prompt=case.prompt, difficulty=case.difficulty, valid=False,
-                              error=exc.code, attempts=exc.attempts, output_tokens=spent,
+                              error=exc.code, error_message=str(exc)[:400], attempts=exc.attempts,
+                              output_tokens=spent,
                               wall_s=round(time.perf_counter() - t0, 3), checks=evaluate_case(case, None))
         outcomes.append(outcome)
         print(f"  {case.id:28s} {'valid' if outcome.valid else outcome.error or 'invalid':18s} "

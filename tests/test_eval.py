@@ -201,6 +201,7 @@ def test_summary_figures() -> None:
     assert list(s["by_category"]) == ["count", "color", "motion"]
     assert s["by_check"]["motion"] == {"passed": 1, "total": 2, "rate": 0.5}
     assert s["by_difficulty"]["hard"]["rate"] == 0.0 and s["by_difficulty"]["easy"]["rate"] == 0.75
+    assert list(s["by_difficulty"]) == ["easy", "medium", "hard"]
     assert s["retries"] == 3 and s["prompts_with_retries"] == 2
     assert s["output_tokens_mean"] == 160.0 and s["wall_s_mean"] == 7.0 and s["wall_s_median"] == 7.0
     text = table(outcomes)

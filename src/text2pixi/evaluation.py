@@ -54,6 +54,7 @@ FAMILY_ALSO = {"purple": {"pink"}, "pink": {"purple"}, "brown": {"orange", "red"
 KINDS = ("circle", "rect", "roundrect", "ellipse", "triangle", "star", "polygon", "line", "text")
 KIND_ALIASES = {"square": ("rect", "roundrect"), "box": ("rect", "roundrect"), "rectangle": ("rect", "roundrect"),
                 "ball": ("circle",)}
+DIFFICULTIES = ("easy", "medium", "hard")
 CATEGORIES = ("count", "color", "position", "size", "motion", "rotation", "effect", "text", "timing")
 MIN_MOVE_PX = 20  # a move shorter than this in a direction does not count as moving that way
 
@@ -635,7 +636,7 @@ class Case(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     prompt: str = Field(min_length=1)
-    difficulty: Literal["easy", "medium", "hard"]
+    difficulty: Literal["easy", "medium", "hard"]  # see DIFFICULTIES
     expect: list[Check] = Field(min_length=1)
 
 
@@ -671,6 +672,7 @@ class Outcome(BaseModel):
     difficulty: str
     valid: bool
     error: str | None = None
+    error_message: str | None = Field(None, description="why no valid scene came out (the last rejection)")
     attempts: int = 0
     output_tokens: int = 0
     wall_s: float = 0.0
@@ -718,7 +720,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         "by_check": {k: {"passed": sum(v), "total": len(v), "rate": _rate(sum(v), len(v))}
                      for k, v in sorted(by_type.items())},
         "by_difficulty": {k: {"passed": sum(v), "total": len(v), "rate": _rate(sum(v), len(v))}
-                          for k, v in sorted(by_difficulty.items())},
+                          for k, v in sorted(by_difficulty.items(), key=lambda kv: DIFFICULTIES.index(kv[0]))},
         "retries": sum(o.retries for o in outcomes),
         "prompts_with_retries": sum(o.retries > 0 for o in outcomes),
         "output_tokens_mean": round(statistics.fmean(tokens), 1) if tokens else None,
@@ -835,7 +837,10 @@ def markdown(record: dict[str, Any], outcomes: Sequence[Outcome], raw_link: str)
         "|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
-        failed = "; ".join(f"{c.check} ({c.detail})" if c.detail else c.check for c in o.checks if not c.passed)
+        if o.valid:
+            failed = "; ".join(f"{c.check} ({c.detail})" if c.detail else c.check for c in o.checks if not c.passed)
+        else:
+            failed = f"all: no valid scene ({o.error_message or o.error})"
         lines.append(f"| {o.id} | {o.difficulty} | {'yes' if o.valid else o.error or 'no'} | {o.attempts} | "
                      f"{o.output_tokens} | {o.wall_s:.1f} s | {o.passed}/{len(o.checks)} | "
                      f"{failed.replace('|', '/') or '—'} |")
