@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"model {engine.model_id}, {settings.n_threads} threads, load {engine.load_s:.1f}s, prime {prime_s:.1f}s, "
           f"{len(cases)} prompts", flush=True)
 
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     outcomes: list[Outcome] = []
     for case in cases:
         t0 = time.perf_counter()
@@ -134,8 +135,9 @@ def run(args: argparse.Namespace) -> int:
         "max_tokens": args.max_tokens or settings.max_tokens,
         "max_retries": settings.max_retries,
         "prompts_file": str(args.prompts),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "started": started,
+        "finished": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": " ".join([".venv/bin/python", *sys.argv]),
         "summary": summary,
         "outcomes": [o.model_dump(mode="json") for o in outcomes],
     }

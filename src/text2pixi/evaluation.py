@@ -803,7 +803,7 @@ def markdown(record: dict[str, Any], outcomes: Sequence[Outcome], raw_link: str)
         str(record.get("command", "")),
         "```",
         "",
-        f"Run of {record.get('started', '?')}, model `{record.get('model')}`, {record.get('threads')} threads, "
+        f"Run of {record.get('started', '?')}, model `{record.get('model')}`, {record.get('threads')} thread(s), "
         f"max_tokens {record.get('max_tokens')}, {record.get('max_retries')} re-asks allowed "
         f"(raw JSON with every scene: [`{raw_link.rsplit('/', 1)[-1]}`]({raw_link})):",
         "",
