@@ -13,7 +13,7 @@ setup:  ## install everything for the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
 
 setup-test:  ## install everything the tests need (both models, chromium, the Next.js example's packages)
-	scripts/setup.sh --browser --examples --models "$(SMALL_MODEL) $(DEFAULT_MODEL)"
+	scripts/setup.sh --peer --browser --examples --models "$(SMALL_MODEL) $(DEFAULT_MODEL)"
 
 demo: up  ## the main job: the whole service on loopback, then PROMPT through gateway -> translate -> worker
 	$(VENV)/bin/text2pixi submit "$(PROMPT)" --out "$(OUT)"

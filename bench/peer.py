@@ -114,19 +114,22 @@ def serve_engine(mode: str, model: str, threads: int, n_ctx: int, max_tokens: in
     for line in sys.stdin:
         prompt = json.loads(line)["prompt"]
         t0 = time.perf_counter()
+        prime_s = 0.0 if engine.prefix_tokens else engine.prime()  # the first request pays for the prefix
         try:
             t = engine.translate(prompt, max_tokens=max_tokens)
+            answer: dict[str, Any] = {"valid": True, "output": t.scene_json}
         except GenerationError as exc:
-            answer: dict[str, Any] = {"valid": False, "error": str(exc), "attempts": exc.attempts,
-                                      "output": exc.last_output, "wall_s": time.perf_counter() - t0}
-        else:
-            first = t.attempts[0]
-            answer = {
-                "valid": True, "attempts": len(t.attempts), "output": t.scene_json, "wall_s": t.wall_s,
-                "prime_s": t.prime_s, "ttft_s": first.ttft_s, "output_tokens": t.output_tokens,
-                "forced_tokens": sum(a.forced_tokens for a in t.attempts),
+            answer = {"valid": False, "error": str(exc), "output": exc.last_output}
+        answer.update({"wall_s": time.perf_counter() - t0, "prime_s": prime_s})
+        attempts = engine.last_attempts
+        if attempts:
+            first = attempts[0]
+            answer.update({
+                "attempts": len(attempts), "ttft_s": first.ttft_s,
+                "output_tokens": sum(a.output_tokens for a in attempts),
+                "forced_tokens": sum(a.forced_tokens for a in attempts),
                 "decode_tps": first.decode_tps, "sampled_tps": first.sampled_tps, "forced_tps": first.forced_tps,
-            }
+            })
         print(json.dumps(answer), flush=True)
     return 0
 
@@ -161,7 +164,7 @@ class EngineProcess:
         sampled = a.get("output_tokens", 0) - a.get("forced_tokens", 0)
         return Sample(
             system=self.mode, prompt=prompt, valid=a["valid"], wall_s=a["wall_s"], ttft_s=a.get("ttft_s", 0.0),
-            output_tokens=a.get("output_tokens", 0), decode_tps=a.get("decode_tps", 0.0), attempts=a["attempts"],
+            output_tokens=a.get("output_tokens", 0), decode_tps=a.get("decode_tps", 0.0), attempts=a.get("attempts", 0),
             sampled_tokens=sampled, forced_tokens=a.get("forced_tokens"), sampled_tps=a.get("sampled_tps"),
             forced_tps=a.get("forced_tps"), error=a.get("error"), output=a["output"],
         )
@@ -205,19 +208,20 @@ class LlamaServer:
     threads: int
     n_ctx: int
     max_tokens: int
+    log_path: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        log = open(ROOT / "bench" / "results" / "llama-server.log", "wb")  # noqa: SIM115 - lives with the process
-        self.proc = subprocess.Popen(
-            [str(self.bin_dir / "llama-server"), "-m", str(self.model_path), "-t", str(self.threads),
-             "-tb", str(self.threads), "-c", str(self.n_ctx), "-np", "1", "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [str(self.bin_dir / "llama-server"), "-m", str(self.model_path), "-t", str(self.threads),
+                 "-tb", str(self.threads), "-c", str(self.n_ctx), "-np", "1", "--host", "127.0.0.1",
+                 "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
         url = f"http://127.0.0.1:{self.port}/health"
-        wait_until(lambda: _ok(url), timeout=120, what="llama-server /health")
+        wait_until("llama-server /health", lambda: _ok(url), timeout=120)
 
     def sample(self, prompt: str) -> Sample:
         body = {
@@ -358,7 +362,7 @@ def summarize(samples: list[Sample], bench: dict[str, float], rss: dict[str, flo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=registry.DEFAULT_MODEL.name)
+    parser.add_argument("--model", default=registry.DEFAULT_MODEL)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--max-tokens", type=int, default=768)
@@ -400,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
                 runners[name], pids[name] = proc, proc.proc.pid
             elif name == "llama-server":
                 assert bin_dir is not None
-                server = LlamaServer(bin_dir, model_path, args.threads, args.n_ctx, args.max_tokens)
+                server = LlamaServer(bin_dir, model_path, args.threads, args.n_ctx, args.max_tokens,
+                                     args.out / "llama-server.log")
                 server.start()
                 assert server.proc is not None
                 cold[name] = round(server.sample(WARMUP_PROMPT).ttft_s, 3)

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh Debian machine: system packages, a virtualenv with text2pixi,
 # llama-cpp-python built for AVX2/FMA (cached), pixi.js from npm, and the requested models.
-#   scripts/setup.sh [--browser] [--examples] [--models "name ..."]
+#   scripts/setup.sh [--browser] [--examples] [--peer] [--models "name ..."]
+#   (--peer also builds llama.cpp's llama-server and llama-bench, the benchmarks' peer)
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 browser=0
 examples=0
+peer=0
 models="qwen2.5-coder-1.5b-instruct-q4_k_m"
 while [ $# -gt 0 ]; do
   case "$1" in
     --browser) browser=1 ;;
     --examples) examples=1 ;;
+    --peer) peer=1 ;;
     --models) models="$2"; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -50,6 +53,11 @@ if ! "$VENV/bin/python" -c 'import llama_cpp' 2>/dev/null; then
   echo "==> llama-cpp-python"
   wheel=$(PYTHON="$VENV/bin/python" scripts/build-llama-wheel.sh)
   "$VENV/bin/python" -m pip install -q "$wheel"
+fi
+
+if [ "$peer" = 1 ]; then
+  echo "==> llama-server and llama-bench (the benchmarks' peer)"
+  PYTHON="$VENV/bin/python" scripts/build-llama-server.sh >/dev/null
 fi
 
 echo "==> text2pixi and its Python dependencies"

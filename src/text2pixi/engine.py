@@ -213,6 +213,11 @@ class Engine:
             ),
         )
 
+    @property
+    def last_attempts(self) -> list[AttemptStats]:
+        """The attempts of the last :meth:`translate` call, failed ones included (for benchmarks)."""
+        return list(self._attempts)
+
     def _record_rejection(self, error: Exception) -> None:
         """Keep each rejected attempt's reason next to its stats (instructor's parse:error hook)."""
         if self._attempts:

@@ -1,0 +1,97 @@
+"""The fast decoder (sample first + forced tokens in batches) against the reference grammar path.
+
+The reference masks the whole vocabulary with llama.cpp's grammar at every step, as
+llama-cpp-python's own ``response_format`` path does. At temperature 0 the fast path must produce
+exactly the same document; a fast path that changes output is a bug, not a trade-off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from text2pixi.fastforward import ordered_schema
+from text2pixi.grammar import compact_gbnf
+from text2pixi.prompt import build_messages
+from text2pixi.scene import scene_json_schema
+
+PROMPTS_FILE = Path(__file__).resolve().parents[1] / "bench" / "prompts.txt"
+PROMPTS = [p for p in (line.strip() for line in PROMPTS_FILE.read_text().splitlines()) if p and not p.startswith("#")]
+
+
+def _decode_both(engine, prompt: str, max_tokens: int):
+    schema = scene_json_schema()
+    gbnf = compact_gbnf(schema)
+    if not engine.prefix_tokens:
+        engine.prime()
+    tokens = engine._tokens(build_messages(prompt))
+    decoder = engine._decoder
+    reference = decoder.generate(tokens, gbnf, max_tokens=max_tokens, sample_first=False,
+                                 max_reuse=engine.prefix_tokens)
+    forced = engine._fast_forward.start(schema)
+    fast = decoder.generate(tokens, gbnf, max_tokens=max_tokens, forced=forced, max_reuse=engine.prefix_tokens)
+    return reference, fast, forced
+
+
+def test_ordered_schema_puts_required_properties_first():
+    schema = {"type": "object", "properties": {"a": {}, "b": {}, "c": {"type": "object", "properties": {
+        "x": {}, "y": {}}, "required": ["y"]}}, "required": ["c", "b"]}
+    out = ordered_schema(schema)
+    assert list(out["properties"]) == ["b", "c", "a"]
+    assert list(out["properties"]["c"]["properties"]) == ["y", "x"]
+    assert list(schema["properties"]) == ["a", "b", "c"]  # the input is left alone
+
+
+@pytest.mark.model
+def test_forced_drafts_spell_the_schema_dictated_text(small_engine):
+    """Fed a valid scene token by token, every draft is a continuation of the remaining text."""
+    doc = json.dumps({"objects": [{"type": "circle", "id": "ball", "x": 100, "y": 200, "r": 30}],
+                      "anims": [{"type": "move", "target": "ball", "x": 500, "y": 200}]}, separators=(",", ":"))
+    llm = small_engine.llm
+    tokens = llm.tokenize(doc.encode(), add_bos=False, special=False)
+    forced = small_engine._fast_forward.start(scene_json_schema())
+    assert forced is not None
+    drafted = 0
+    for i, token in enumerate(tokens):
+        draft = forced.draft(16)
+        done = llm.detokenize(tokens[:i]).decode()
+        assert doc.startswith(done + llm.detokenize(draft).decode()), (done, draft)
+        drafted += len(draft)
+        forced.advance(token)
+    assert forced.in_sync
+    assert drafted >= 10  # keys, '":', '","' and brackets are forced in this document
+    assert forced.draft(16) == []  # the document is complete: nothing more is forced
+
+
+@pytest.mark.model
+def test_fast_path_equals_reference_on_the_prompt_set(small_engine):
+    """At temperature 0 the fast path writes exactly the reference's document, on >= 30 prompts."""
+    assert len(PROMPTS) >= 30
+    forced_total = output_total = 0
+    different = []
+    for prompt in PROMPTS:
+        reference, fast, forced = _decode_both(small_engine, prompt, max_tokens=int(os.environ.get("EQ_TOKENS", 96)))
+        if fast.text != reference.text or fast.finish_reason != reference.finish_reason:
+            different.append((prompt, reference.text, fast.text))
+        assert forced is not None and forced.in_sync, prompt
+        stats = fast.stats
+        assert stats.forced_tokens + stats.sampled_tokens == stats.output_tokens
+        assert stats.forced_tokens <= stats.drafted_tokens
+        forced_total += stats.forced_tokens
+        output_total += stats.output_tokens
+    assert not different, different[:3]
+    # The fast path really fast-forwards: a good share of a scene document is dictated by the schema.
+    assert forced_total >= 0.2 * output_total, (forced_total, output_total)
+
+
+@pytest.mark.slow
+def test_fast_path_equals_reference_on_the_default_model(qwen_engine):
+    for prompt in PROMPTS[:3]:
+        reference, fast, _ = _decode_both(qwen_engine, prompt, max_tokens=400)
+        assert fast.text == reference.text, prompt
+        assert fast.finish_reason == reference.finish_reason == "stop"
+        assert fast.stats.forced_tokens > 0
+        assert fast.stats.plain_rounds + fast.stats.draft_rounds < fast.stats.output_tokens  # fewer model calls
