@@ -32,9 +32,11 @@ from pydantic import BaseModel, Field, ValidationError
 from text2pixi import registry
 from text2pixi.decoding import ConstrainedDecoder, DecodeStats
 from text2pixi.errors import EmptyPrompt, GenerationFailed, OutputTruncated, PromptTooLong, Text2PixiError
-from text2pixi.fastforward import FastForward
+from text2pixi.fastforward import FastForward, ForcedText
 from text2pixi.grammar import compact_gbnf
-from text2pixi.prompt import build_messages
+from text2pixi.lookup import LookupDraft
+from text2pixi.prompt import build_messages, build_refinement_messages
+from text2pixi.refinement import ordered_json, preserve
 from text2pixi.scene import Scene
 from text2pixi.settings import Settings, get_settings
 
@@ -73,6 +75,10 @@ class Translation(BaseModel):
     attempts: list[AttemptStats]
     prime_s: float = Field(description="time spent priming the system prefix in this call (0 when warm)")
     wall_s: float
+    model_scene_json: str | None = Field(
+        None, description="a refinement's scene as the model wrote it, when preservation changed it")
+    reverted: list[str] = Field(default_factory=list,
+                                description="paths a refinement set back to the base value (refinement.preserve)")
 
     @property
     def output_tokens(self) -> int:
@@ -116,6 +122,8 @@ class Engine:
         self._attempts: list[AttemptStats] = []
         self._temperature = self.settings.temperature
         self._seed = self.settings.seed
+        self._reference: str | None = None  # a refinement's base scene: the source of look-up drafts
+        self.lookup_drafts = True  # benchmarks switch it off to measure what the drafts save
         self._create = instructor.patch(create=self._chat_completion, mode=instructor.Mode.JSON_SCHEMA)
         self._hooks = Hooks()
         self._hooks.on("parse:error", self._record_rejection)
@@ -172,7 +180,7 @@ class Engine:
             ),
             seed=self._seed + len(self._attempts),
             sample_first=self.settings.decoder != "reference",
-            forced=self._fast_forward.start(schema) if self._fast_forward is not None else None,
+            forced=self._forced(schema),
             max_draft=self.settings.max_draft,
             # First attempts restart right after the primed prefix (deterministic output);
             # re-asks may also reuse the failed attempt they extend.
@@ -213,6 +221,13 @@ class Engine:
             ),
         )
 
+    def _forced(self, schema: dict[str, Any]) -> ForcedText | None:
+        """The draft source: the schema's forced text, plus the base scene's tokens in a refinement."""
+        inner = self._fast_forward.start(schema) if self._fast_forward is not None else None
+        if self._reference is not None and self.lookup_drafts and self.settings.decoder != "reference":
+            return LookupDraft(self.llm, self._reference, inner)
+        return inner
+
     @property
     def last_attempts(self) -> list[AttemptStats]:
         """The attempts of the last :meth:`translate` call, failed ones included (for benchmarks)."""
@@ -225,8 +240,12 @@ class Engine:
             self._attempts[-1] = last.model_copy(update={"error": _first_line(error)})
 
     def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
-                  seed: int | None = None) -> Translation:
+                  seed: int | None = None, base: Scene | None = None) -> Translation:
         """Turn a description into a validated scene, re-asking on validation errors.
+
+        With ``base``, ``prompt`` is an instruction ("make it slower") and the model writes the whole new
+        scene from the base (in the user turn, after the cached prefix); the fields the instruction gives
+        no reason to change then go back to their base values (:func:`text2pixi.refinement.preserve`).
 
         Raises :class:`EmptyPrompt`, :class:`PromptTooLong`, :class:`OutputTruncated` (the
         document did not fit in ``max_tokens``) or :class:`GenerationFailed` (no attempt passed
@@ -238,12 +257,14 @@ class Engine:
             self._attempts = []
             self._temperature = self.settings.temperature if temperature is None else temperature
             self._seed = self.settings.seed if seed is None else seed
+            self._reference = ordered_json(base) if base is not None else None
+            messages = build_messages(text) if base is None else build_refinement_messages(base, text)
             t0 = time.perf_counter()
             prime_s = 0.0 if self.prefix_tokens else self._prime()
             try:
                 scene = self._create(
                     response_model=Scene,
-                    messages=build_messages(text),
+                    messages=messages,
                     max_retries=self.settings.max_retries,  # re-asks after the first attempt
                     max_tokens=budget,
                     strict=False,
@@ -266,10 +287,20 @@ class Engine:
                     attempts=exc.n_attempts,
                     last_output=_content(exc.last_completion),
                 ) from None
+            finally:
+                self._reference = None
+            model_scene_json: str | None = None
+            reverted: list[str] = []
+            if base is not None:
+                kept = preserve(base, scene, text)
+                if kept.reverted:
+                    model_scene_json, reverted, scene = scene.to_json(), kept.reverted, kept.scene
             wall = time.perf_counter() - t0
             return Translation(
                 scene=scene,
                 scene_json=scene.to_json(),
+                model_scene_json=model_scene_json,
+                reverted=reverted,
                 model=self.model_id,
                 attempts=list(self._attempts),
                 prime_s=round(prime_s, 4),

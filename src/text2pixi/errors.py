@@ -137,6 +137,36 @@ class CallbackRefused(UserError):
     code = "callback_url_refused"
 
 
+# --- refinement and edits: the base a new version continues from ---------------------------
+
+
+class BaseNotFound(UserError):
+    """The ``base`` id names no stored result (never existed, or expired)."""
+
+    code = "base_not_found"
+    http_status = 404
+
+
+class BaseNotFinished(UserError):
+    """The ``base`` job is still queued or generating: there is no scene to continue from yet."""
+
+    code = "base_not_finished"
+    http_status = 409
+
+
+class BaseFailed(UserError):
+    """The ``base`` job ended without a scene (a generation error), so it cannot be refined."""
+
+    code = "base_failed"
+    http_status = 409
+
+
+class InvalidScene(UserError):
+    """A client-edited scene fails the scene schema or its semantic checks; nothing is stored."""
+
+    code = "invalid_scene"
+
+
 class QueueFull(Text2PixiError):
     """More jobs are waiting than the configured depth; the client should come back later."""
 

@@ -62,11 +62,21 @@ class TranslateOptions(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**31 - 1)
 
 
+RESULT_ID_PATTERN = r"^[0-9a-f]{32}$"
+MAX_VARIANTS = 4
+
+
 class TranslateRequest(BaseModel):
+    """A description to animate, or with ``base`` an instruction that changes a previous result."""
+
     model_config = ConfigDict(extra="forbid")
 
     prompt: str
     options: TranslateOptions = Field(default_factory=TranslateOptions)
+    base: str | None = Field(None, pattern=RESULT_ID_PATTERN,
+                             description="id of a finished result to refine; the prompt is then the change")
+    variants: int = Field(1, ge=1, le=MAX_VARIANTS,
+                          description="distinct scenes for this prompt (the first greedy, the rest sampled)")
 
 
 class JobView(BaseModel):

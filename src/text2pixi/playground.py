@@ -10,6 +10,13 @@ rebinding page cannot use it), and the proxy answers same-origin requests only (
 
 A finished job plays through ``/ui/api/status/<id>/scene.js``: the stored scene is validated again and turned
 into a classic script by :func:`text2pixi.codegen.render_script`, the runtime of the module and the page.
+
+Direct editing re-renders without the model: the page sends the edited scene to ``/ui/api/render.js?scene=``,
+which validates it like a model's scene and answers the same kind of script (a 400 ``invalid_scene`` names
+the problem). The page cannot run a script it builds itself (CSP ``script-src 'self'``, no ``eval``), and
+no scene reaches the page's runtime without passing the schema. An edited scene becomes a version of its own
+(a base to refine) through ``/ui/api/edit``, the ``translate`` function's ``POST /edit``; the chain of
+versions comes from ``/ui/api/status/<id>/history``.
 """
 
 from __future__ import annotations
@@ -32,7 +39,14 @@ from flask import Flask, Response, redirect, request
 from pydantic import ValidationError
 
 from text2pixi.codegen import render_script
-from text2pixi.errors import NotFound, OriginNotAllowed, ServiceUnavailable, Text2PixiError, UserError
+from text2pixi.errors import (
+    InvalidScene,
+    NotFound,
+    OriginNotAllowed,
+    ServiceUnavailable,
+    Text2PixiError,
+    UserError,
+)
 from text2pixi.gateway import Call, Gateway, error
 from text2pixi.pixi_bundle import load_pixi_js
 from text2pixi.scene import Scene
@@ -55,6 +69,8 @@ DOWNLOAD_CSP = (
 )
 """If the downloaded page is ever opened from the gateway instead of disk, it runs in an opaque origin."""
 SAFE_FETCH_SITES = frozenset({"same-origin", "none"})
+MAX_RENDER_CHARS = 16 * 1024
+"""Longest scene ``render.js`` takes (the functions' body limit): a scene of 16 objects and 24 animations fits."""
 
 
 class HostNotAllowed(UserError):
@@ -159,6 +175,20 @@ class Playground:
         return render_script(scene)
 
 
+def render_edited(raw: str | None) -> str:
+    """The script for a scene edited in the page, after the same validation as a model's scene."""
+    if not raw:
+        raise InvalidScene("give the scene as ?scene=<JSON>")
+    if len(raw) > MAX_RENDER_CHARS:
+        raise InvalidScene(f"the scene has {len(raw)} characters; the limit is {MAX_RENDER_CHARS}")
+    try:
+        scene = Scene.model_validate_json(raw)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'scene'}: {e['msg']}" for e in exc.errors()[:5])
+        raise InvalidScene(f"the scene is not valid: {details}") from None
+    return render_script(scene)
+
+
 def _json(upstream: requests.Response) -> dict[str, Any]:
     try:
         body = upstream.json()
@@ -259,6 +289,24 @@ def install(app: Flask, gateway: Gateway, *, bind_host: str, mode: str | None = 
     @guarded
     def scene_js(job_id: str) -> Response:
         return Response(playground.scene_script(job_id), 200, content_type="text/javascript; charset=utf-8")
+
+    @app.get("/ui/api/render.js")
+    @guarded
+    def render_js() -> Response:
+        return Response(render_edited(request.args.get("scene")), 200,
+                        content_type="text/javascript; charset=utf-8")
+
+    @app.post("/ui/api/edit")
+    @guarded
+    def edit() -> Response:
+        if request.mimetype != "application/json":
+            raise UnsupportedMediaType('send JSON: {"base": "...", "scene": {...}} with Content-Type: application/json')
+        return _relay(playground.call("translate", "POST", "edit", body=request.get_data()))
+
+    @app.get("/ui/api/status/<job_id>/history")
+    @guarded
+    def history(job_id: str) -> Response:
+        return _relay(playground.status(job_id, "/history"))
 
     @app.get("/ui/api/status/<job_id>/page.html")
     @guarded

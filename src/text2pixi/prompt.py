@@ -9,7 +9,8 @@ first, then optional ones) and are checked against the schema by the tests.
 
 from __future__ import annotations
 
-from text2pixi.scene import MAX_ANIMATIONS, MAX_OBJECTS
+from text2pixi.refinement import refinement_message
+from text2pixi.scene import MAX_ANIMATIONS, MAX_OBJECTS, Scene
 
 SYSTEM_PROMPT = f"""\
 You turn a description of a 2D animation into one JSON scene. Reply with compact JSON only.
@@ -73,3 +74,9 @@ def build_messages(prompt: str) -> list[dict[str, str]]:
         messages.append({"role": "assistant", "content": assistant})
     messages.append({"role": "user", "content": prompt})
     return messages
+
+
+def build_refinement_messages(base: Scene, instruction: str) -> list[dict[str, str]]:
+    """Chat messages for a refinement: the same fixed prefix (so its KV cache is reused), then a user
+    turn holding the base scene and the change (:func:`text2pixi.refinement.refinement_message`)."""
+    return build_messages(refinement_message(base, instruction))

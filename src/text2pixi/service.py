@@ -9,23 +9,31 @@ template: an unexpected exception becomes a logged 500 without a stack trace in 
 
 from __future__ import annotations
 
+import gzip
 import hmac
 import json
 import logging
 import re
+import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from text2pixi import metrics
 from text2pixi.callbacks import check_callback_url
+from text2pixi.codegen import render_module, render_page
 from text2pixi.engine import check_prompt
 from text2pixi.errors import (
     BadJson,
+    BaseFailed,
+    BaseNotFinished,
+    BaseNotFound,
     BodyTooLarge,
     InvalidRequest,
+    InvalidScene,
     MethodNotAllowed,
     NotFound,
     OriginNotAllowed,
@@ -35,9 +43,12 @@ from text2pixi.errors import (
     Unauthorized,
     UnknownOption,
 )
-from text2pixi.jobs import Jobs, JobStatus, JobView, TranslateRequest
+from text2pixi.jobs import RESULT_ID_PATTERN, Jobs, JobStatus, JobView, TranslateRequest
+from text2pixi.pixi_bundle import PixiNotInstalled, load_pixi_js
+from text2pixi.refinement import changed_paths
+from text2pixi.scene import Scene
 from text2pixi.settings import Settings, get_settings
-from text2pixi.store import Store
+from text2pixi.store import Store, sha256_text
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +59,23 @@ MAX_IDEMPOTENCY_KEY = 200
 # The stored page inlines its scripts and allows them by hash; this keeps it inert when served.
 PAGE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; " \
            "worker-src blob:; connect-src 'none'; frame-ancestors 'none'"
+
+
+MAX_NOTE_CHARS = 200
+
+
+class EditRequest(BaseModel):
+    """``POST /function/translate/edit``: a scene edited by hand, stored as a new version of ``base``.
+
+    The scene goes through the same schema and semantic checks as a model's scene; nothing about it
+    is trusted, and an invalid one is a 400 ``invalid_scene`` that stores nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: str = Field(pattern=RESULT_ID_PATTERN, description="the finished result this edit changes")
+    scene: dict[str, Any] = Field(description="the whole edited scene (the scene schema)")
+    note: str | None = Field(None, max_length=MAX_NOTE_CHARS, description="what was changed, for the history")
 
 
 class Event(Protocol):
@@ -199,8 +227,32 @@ class Service:
             raise InvalidRequest(f"wait must be between 0 and {self.settings.max_wait:g} seconds")
         return value
 
+    def check_base(self, base: str) -> dict[str, Any]:
+        """The finished result ``base`` names, or the 4xx that says why it cannot be continued from.
+
+        The store is asked first: variants and hand edits are results without a queue job.
+        """
+        document = self.store.get_result(base)
+        if document is not None:
+            if document.get("error"):
+                raise BaseFailed(f"result {base} failed ({document['error'].get('error')}), so it has no scene "
+                                 "to continue from")
+            return document
+        job = self.jobs.fetch(base)
+        if job is None:
+            raise BaseNotFound(f"no result with id {base}; it never existed or has expired")
+        view = self.jobs.view(job)
+        if view.status in (JobStatus.QUEUED, JobStatus.STARTED):
+            raise BaseNotFinished(f"job {base} is still {view.status.value}; refine it once it has finished")
+        raise BaseFailed(f"job {base} ended without a stored scene ({view.status.value})")
+
     def translate(self, event: Event) -> Response:
+        parts = [p for p in event.path.split("/") if p]
+        if parts == ["edit"]:
+            return self.edit(event)
         request = self.parse_translate(event)
+        if request.base is not None:
+            self.check_base(request.base)
         wait = self._wait_seconds(event)
         callback = _header(event, "X-Callback-Url")
         if callback:
@@ -219,7 +271,53 @@ class Service:
                 "queue_position": view.queue_position, "created": created}
         return json_response(202, body, {"Location": status_url})
 
+    def edit(self, event: Event) -> Response:
+        """Store a hand-edited scene as a new finished version whose parent is ``base`` (201)."""
+        try:
+            data = json.loads((event.body or b"").decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            raise BadJson("the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise BadJson('the JSON body must be an object like {"base": "...", "scene": {...}}')
+        try:
+            request = EditRequest.model_validate(data)
+        except ValidationError as exc:
+            raise _request_error(exc) from None
+        try:
+            scene = Scene.model_validate(request.scene)
+        except ValidationError as exc:
+            raise InvalidScene("the scene is not valid: " + "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'scene'}: {e['msg']}" for e in exc.errors()[:5])) from None
+        parent = self.check_base(request.base)
+        result_id = uuid.uuid4().hex
+        js = render_module(scene)
+        try:
+            page: str | None = render_page(scene, load_pixi_js(self.settings.pixi_js_path),
+                                           title=request.note or "edited scene")
+        except PixiNotInstalled:  # a function image without pixi.js: the scene and module still count
+            page = None
+        document = {
+            "id": result_id, "prompt": request.note or "edited by hand", "kind": "edit", "parent": request.base,
+            "model": None, "scene": scene.model_dump(mode="json", exclude_defaults=True),
+            "scene_json": scene.to_json(), "js": js, "page_sha256": sha256_text(page) if page else None,
+            "timings": {}, "output_tokens": 0, "worker": None, "finished_at": _now(), "error": None,
+            "changed": changed_paths(Scene.model_validate(parent["scene"]), scene),
+        }
+        self.store.put_result(result_id, document,
+                              gzip.compress(page.encode("utf-8"), 6, mtime=0) if page is not None else None)
+        view = JobView(id=result_id, status=JobStatus.FINISHED, ended_at=document["finished_at"], result=document)
+        return json_response(201, view.model_dump(mode="json"), {"Location": f"/function/status/{result_id}"})
+
     # --- status ------------------------------------------------------------------------
+
+    def history(self, result_id: str) -> Response:
+        """``GET /status/ID/history``: the chain of versions ending at ID, oldest first, with their scenes."""
+        chain = self.store.history(result_id)
+        if not chain:
+            raise NotFound(f"no stored result with id {result_id!r}")
+        versions = [{key: document.get(key) for key in ("id", "parent", "kind", "prompt", "finished_at", "scene",
+                                                       "changed", "error")} for document in chain]
+        return json_response(200, {"id": result_id, "versions": versions})
 
     def _with_result(self, view: JobView) -> JobView:
         document = self.store.get_result(view.id)
@@ -236,6 +334,8 @@ class Service:
             raise InvalidRequest("give the job id as ?id=ID or /status/ID")
         if not JOB_ID.match(job_id):
             raise NotFound(f"no job with id {job_id[:64]!r}")
+        if len(parts) > 1 and parts[1] == "history":
+            return self.history(job_id)
         self.jobs.recover_abandoned()
         job = self.jobs.fetch(job_id)
         if job is not None:
@@ -286,11 +386,16 @@ def _request_error(exc: ValidationError) -> Text2PixiError:
         if err["type"] == "extra_forbidden" and loc.startswith("options."):
             return UnknownOption(f"unknown option {loc.split('.', 1)[1]!r}; known: max_tokens, temperature, seed")
         if err["type"] == "extra_forbidden":
-            return InvalidRequest(f"unknown field {loc!r}; the body is {{\"prompt\": ..., \"options\": {{...}}}}")
+            return InvalidRequest(f"unknown field {loc!r}; the body is {{\"prompt\": ..., \"options\": {{...}}, "
+                                  f"\"base\": ..., \"variants\": ...}}")
         if loc == "prompt" and err["type"] == "missing":
             return InvalidRequest('the body needs a "prompt"')
         return InvalidRequest(f"{loc or 'body'}: {err['msg']}")
     return InvalidRequest("the request body is not valid")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,11 @@ Layout, defined once here:
   the page) written once by the worker that finished the job;
 * ``<results_bucket>/<id>.html``: the standalone page (pixi.js inlined), stored gzip-compressed
   (~290 kB instead of ~850 kB; ``Content-Encoding: gzip``);
+* a result may name its ``parent`` (the result it refines or edits, see ``refinement.py``), so the
+  documents form chains of versions; :meth:`Store.history` walks one back to its first version;
+* a job with ``variants`` > 1 stores its first scene under the job id and variant ``k`` (2, 3, 4) as
+  a result of its own under :func:`variant_id` (document and page), and lists them all in the job's
+  document under ``variants``: each variant can be shown, downloaded and refined like any result;
 * ``<models_bucket>/<name>.gguf``: model files pushed by ``text2pixi model push``, with the sha256
   in the object's metadata so workers verify what they download.
 """
@@ -33,6 +38,14 @@ log = logging.getLogger(__name__)
 
 RESULT_SUFFIX = ".json"
 PAGE_SUFFIX = ".html"
+MAX_HISTORY = 50
+"""Versions :meth:`Store.history` returns at most (newest kept): a chain is read one document at a time."""
+
+
+def variant_id(job_id: str, k: int) -> str:
+    """The result id of variant ``k`` (2..4) of a job: derived, so it is known without a lookup and is
+    a valid result id (32 hex digits) for ``status``, pages and ``base``."""
+    return hashlib.sha256(f"{job_id}:variant:{k}".encode()).hexdigest()[:32]
 
 
 def sha256_text(text: str) -> str:
@@ -131,6 +144,25 @@ class Store:
 
     def get_page(self, job_id: str) -> str | None:
         return self._get_text(job_id + PAGE_SUFFIX)
+
+    def history(self, result_id: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
+        """The chain of versions ending at ``result_id``, oldest first, following ``parent`` links.
+
+        Stops at the first version, at a parent no longer stored (expired), at a cycle (which a
+        well-formed store never holds), or after ``limit`` versions.
+        """
+        chain: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        current: str | None = result_id
+        while current and current not in seen and len(chain) < limit:
+            seen.add(current)
+            document = self.get_result(current)
+            if document is None:
+                break
+            chain.append(document)
+            parent = document.get("parent")
+            current = parent if isinstance(parent, str) else None
+        return chain[::-1]
 
     # --- models ------------------------------------------------------------------------
 

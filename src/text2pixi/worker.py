@@ -33,13 +33,22 @@ from text2pixi import logs, metrics, registry
 from text2pixi.callbacks import deliver
 from text2pixi.codegen import render_module, render_page
 from text2pixi.engine import Engine, Translation
-from text2pixi.errors import ServiceUnavailable, Text2PixiError
+from text2pixi.errors import BaseFailed, BaseNotFound, GenerationError, ServiceUnavailable, Text2PixiError
 from text2pixi.jobs import TranslateRequest, cleaning_lock, signal_done
 from text2pixi.pixi_bundle import load_pixi_js
+from text2pixi.refinement import changed_paths
+from text2pixi.scene import Scene
 from text2pixi.settings import Settings, get_settings
-from text2pixi.store import PageCompressor, Store, sha256_text
+from text2pixi.store import PageCompressor, Store, sha256_text, variant_id
 
 log = logging.getLogger(__name__)
+
+VARIANT_TEMPERATURE = 0.8
+"""Sampling temperature of variants 2..N (at least): the first is the greedy scene, the others explore."""
+VARIANT_SEED_STRIDE = 7919
+"""Seeds of variant k are ``seed + k * stride (+ retry)``: far apart, and reproducible from the request."""
+VARIANT_EXTRA_TRIES = 2
+"""Further generations for one variant whose scene repeats an earlier one (distinct = different scene JSON)."""
 
 
 class _Warm:
@@ -77,6 +86,8 @@ def _document(job_id: str, request: TranslateRequest, result: Translation, js: s
     return {
         "id": job_id,
         "prompt": request.prompt,
+        "kind": "refine" if request.base else "generate",
+        "parent": request.base,
         "model": result.model,
         "scene": result.scene.model_dump(mode="json", exclude_defaults=True),
         "scene_json": result.scene_json,
@@ -85,18 +96,65 @@ def _document(job_id: str, request: TranslateRequest, result: Translation, js: s
         "timings": {"wall_s": result.wall_s, "prime_s": result.prime_s,
                     "attempts": [a.model_dump() for a in result.attempts]},
         "output_tokens": result.output_tokens,
+        "reverted": result.reverted,
+        "model_scene_json": result.model_scene_json,
         "worker": _Warm.worker_name,
         "finished_at": _now(),
         "error": None,
     }
 
 
-def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
-    """The RQ job: translate, render, store the result in S3, call back; returns a small outcome.
+def _base_scene(store: Store, request: TranslateRequest) -> Scene | None:
+    """The scene a refinement continues from, read from the store (the service checked it exists)."""
+    if request.base is None:
+        return None
+    document = store.get_result(request.base)
+    if document is None:
+        raise BaseNotFound(f"no stored result with id {request.base}; it may have expired")
+    if document.get("error"):
+        raise BaseFailed(f"result {request.base} has no scene: it failed ({document['error'].get('error')})")
+    try:
+        return Scene.model_validate(document.get("scene"))
+    except ValueError as exc:  # pydantic's ValidationError: a document from an older schema
+        raise BaseFailed(f"the scene of result {request.base} no longer validates") from exc
 
-    A generation error (the model could not produce a valid scene) is an outcome, not a crash: it
-    is stored and reported as ``failed`` without RQ retrying a deterministic failure. Crashes,
-    timeouts and storage errors raise, so RQ's retries apply.
+
+def _generate(engine: Engine, request: TranslateRequest, base: Scene | None, settings: Settings,
+              job_id: str) -> list[Translation]:
+    """The job's scenes: the first as asked (an error here fails the job), then distinct variants.
+
+    Variant k (2..N) is sampled at :data:`VARIANT_TEMPERATURE` or more with its own seed; a variant whose
+    scene JSON repeats an earlier one is generated again, up to :data:`VARIANT_EXTRA_TRIES` times, and a
+    variant the model cannot produce is left out (the document says how many were asked for).
+    """
+    options = request.options
+    first = engine.translate(request.prompt, max_tokens=options.max_tokens, temperature=options.temperature,
+                             seed=options.seed, base=base)
+    scenes, seen = [first], {first.scene_json}
+    seed0 = settings.seed if options.seed is None else options.seed
+    for k in range(2, request.variants + 1):
+        for extra in range(1 + VARIANT_EXTRA_TRIES):
+            seed = (seed0 + k * VARIANT_SEED_STRIDE + extra) % 2**31
+            try:
+                result = engine.translate(request.prompt, max_tokens=options.max_tokens, seed=seed, base=base,
+                                          temperature=max(options.temperature or 0.0, VARIANT_TEMPERATURE))
+            except GenerationError as exc:
+                log.info("job %s: variant %d (seed %d) failed: %s", job_id, k, seed, exc)
+                continue
+            if result.scene_json not in seen:
+                seen.add(result.scene_json)
+                scenes.append(result)
+                break
+            log.info("job %s: variant %d (seed %d) repeats an earlier scene", job_id, k, seed)
+    return scenes
+
+
+def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
+    """The RQ job: translate (or refine), render, store the result(s) in S3, call back; returns an outcome.
+
+    A generation error (the model could not produce a valid scene, or the base is gone) is an outcome,
+    not a crash: it is stored and reported as ``failed`` without RQ retrying a deterministic failure.
+    Crashes, timeouts and storage errors raise, so RQ's retries apply.
     """
     engine, store, settings = _Warm.engine, _Warm.store, _Warm.settings
     if engine is None or store is None or settings is None:
@@ -110,32 +168,56 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
     request = TranslateRequest.model_validate(payload)
     started = time.perf_counter()
     try:
-        result = engine.translate(request.prompt, max_tokens=request.options.max_tokens,
-                                  temperature=request.options.temperature, seed=request.options.seed)
+        base = _base_scene(store, request)
+        results = _generate(engine, request, base, settings, job_id)
     except Text2PixiError as exc:
+        if isinstance(exc, ServiceUnavailable):
+            raise  # storage trouble: let RQ retry
         log.info("job %s: no scene: %s", job_id, exc)
         metrics.JOBS.labels("failed").inc()
         error = exc.to_dict()
         store.put_result(job_id, {"id": job_id, "prompt": request.prompt, "model": engine.model_id,
-                                  "error": error, "finished_at": _now(), "worker": _Warm.worker_name}, None)
+                                  "parent": request.base, "error": error, "finished_at": _now(),
+                                  "worker": _Warm.worker_name}, None)
         _callback(job, {"id": job_id, "status": "failed", "error": error}, settings)
         return {"ok": False, "error": error}
     t_render = time.perf_counter()
-    js = render_module(result.scene)
-    page = render_page(result.scene, _Warm.pixi_js, title=request.prompt)
-    document = _document(job_id, request, result, js, page)
+    documents: list[dict[str, Any]] = []
+    pages: list[str] = []
+    for n, result in enumerate(results, start=1):
+        result_id = job_id if n == 1 else variant_id(job_id, n)
+        js = render_module(result.scene)
+        page = render_page(result.scene, _Warm.pixi_js, title=request.prompt)
+        document = _document(result_id, request, result, js, page)
+        if base is not None:
+            document["changed"] = changed_paths(base, result.scene)
+        if request.variants > 1:
+            document.update(variant=n, variant_of=job_id)
+        documents.append(document)
+        pages.append(page)
+    document = documents[0]
+    if request.variants > 1:
+        document["variants_requested"] = request.variants
+        document["variants"] = [{"id": d["id"], "variant": d["variant"], "scene": d["scene"],
+                                 "scene_json": d["scene_json"], "js": d["js"], "page_sha256": d["page_sha256"],
+                                 "output_tokens": d["output_tokens"]} for d in documents]
     t_store = time.perf_counter()
     document["timings"]["render_s"] = round(t_store - t_render, 4)
-    store.put_result(job_id, document, _Warm.pages.compress(page))
+    # Variants first, the job's own document last: a readable job document means every variant is stored.
+    for other, page in list(zip(documents, pages, strict=True))[::-1]:
+        store.put_result(other["id"], other, _Warm.pages.compress(page))
     elapsed = time.perf_counter() - started
+    wall = sum(r.wall_s for r in results)
+    tokens = sum(r.output_tokens for r in results)
     log.info("job %s: render %.1f ms, store %.1f ms, total %.1f ms beyond the engine", job_id,
-             (t_store - t_render) * 1000, (time.perf_counter() - t_store) * 1000, (elapsed - result.wall_s) * 1000)
+             (t_store - t_render) * 1000, (time.perf_counter() - t_store) * 1000, (elapsed - wall) * 1000)
     metrics.JOB_SECONDS.observe(elapsed)
-    metrics.TOKENS_PER_SECOND.observe(result.attempts[-1].decode_tps)
+    metrics.TOKENS_PER_SECOND.observe(results[0].attempts[-1].decode_tps)
     metrics.JOBS.labels("finished").inc()
-    log.info("job %s: %d tokens, %d attempt(s), %.2fs", job_id, result.output_tokens, len(result.attempts), elapsed)
+    log.info("job %s: %d scene(s), %d tokens, %.2fs%s", job_id, len(results), tokens, elapsed,
+             f", base {request.base}" if request.base else "")
     _callback(job, {"id": job_id, "status": "finished", "result": document}, settings)
-    return {"ok": True, "output_tokens": result.output_tokens, "wall_s": result.wall_s}
+    return {"ok": True, "output_tokens": tokens, "wall_s": round(wall, 4), "variants": len(results)}
 
 
 def _callback(job: Job | None, body: dict[str, Any], settings: Settings) -> None:
