@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import sys
 import tempfile
 import threading
@@ -92,20 +93,22 @@ def parse_layouts(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def start_stack(workers: int, threads: int, args: argparse.Namespace, state: Path) -> StackConfig:
-    cfg = StackConfig(state_dir=state, gateway_port=free_port(), redis_port=free_port(),
+def stack_config(workers: int, threads: int, args: argparse.Namespace, state: Path) -> StackConfig:
+    return StackConfig(state_dir=state, gateway_port=free_port(), redis_port=free_port(),
                       s3_port=free_port(also_plus=10000), function_base_port=free_port(also_plus=2),
                       weed_base_port=free_port(also_plus=10003), workers=workers, threads_per_worker=threads,
                       model=args.model, model_via_s3=False, job_timeout=args.job_timeout,
                       extra_env={"TEXT2PIXI_MAX_QUEUE_DEPTH": str(args.max_queue_depth),
                                  **({"TEXT2PIXI_MAX_RETRIES": str(args.max_retries)}
                                     if args.max_retries is not None else {})})
-    log(f"starting a stack: {workers} worker(s) x {threads} thread(s), {args.model}, queue limit "
+
+
+def start_stack(cfg: StackConfig, args: argparse.Namespace) -> None:
+    log(f"starting a stack: {cfg.workers} worker(s) x {cfg.threads} thread(s), {cfg.model}, queue limit "
         f"{args.max_queue_depth}, gateway {cfg.gateway_url}")
     t = time.monotonic()
     localstack.up(cfg, timeout=args.start_timeout, log=lambda m: None)
     log(f"stack up in {time.monotonic() - t:.0f}s")
-    return cfg
 
 
 def attached_stack(args: argparse.Namespace) -> StackConfig:
@@ -671,6 +674,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--doc", type=Path, help="replace the scale section of this Markdown file")
     args = parser.parse_args(argv)
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    # A terminated run still stops the stack it started (the finally below), like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     out: Path = args.out or ROOT / "bench" / "results" / f"scale-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
 
@@ -687,9 +692,11 @@ def main(argv: list[str] | None = None) -> int:
         if out_of_time():
             break
         with tempfile.TemporaryDirectory(prefix="t2p-scale-") as state:
-            cfg = attached_stack(args) if args.attach else start_stack(workers, threads, args, Path(state))
+            cfg = attached_stack(args) if args.attach else stack_config(workers, threads, args, Path(state))
             label = f"{cfg.workers}x{cfg.threads}"
             try:
+                if not args.attach:
+                    start_stack(cfg, args)
                 results.append(run_layout(cfg, label, args, t0, out_of_time))
             finally:
                 if not args.attach:
