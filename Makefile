@@ -7,7 +7,7 @@ SMALL_MODEL := smollm2-135m-instruct-q4_1
 PROMPT ?= three blue squares spinning in a row
 OUT ?= out/demo
 
-.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead chaos fuzz scale eval gallery gallery-check clean
+.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead bench-peer bench-memory chaos fuzz scale eval gallery gallery-check clean
 
 setup:  ## install everything for the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
@@ -48,6 +48,15 @@ bench: setup  ## engine benchmark on the default model; writes bench/results/eng
 
 bench-overhead: up  ## gateway + function + queue overhead against the running stack
 	$(PY) bench/overhead.py
+
+PEER_PROMPTS ?= 8
+bench-peer: setup  ## our engine (fast, reference) vs llama.cpp's llama-server + llama-bench, same model/threads/prompts
+	PYTHON=$(PY) scripts/build-llama-server.sh >/dev/null
+	$(PY) bench/peer.py --model "$(or $(MODEL),$(DEFAULT_MODEL))" --threads $(or $(THREADS),2) \
+		--prompts $(PEER_PROMPTS) $(if $(SYSTEMS),--systems $(SYSTEMS))
+
+bench-memory: setup  ## peak RSS per worker for each model, KV cache at n_ctx, workers per 6Gi
+	$(PY) bench/memory.py
 
 # Reliability runs (docs/reliability.md): each starts its own stack on free loopback ports.
 CHAOS_ROUNDS ?= 9
