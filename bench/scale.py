@@ -705,7 +705,8 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join([".venv/bin/python", "bench/scale.py", *map(shlex.quote, sys.argv[1:] if argv is None
                                                                     else argv)])
     summary = {
-        "started": started, "duration_s": round(time.time() - t0, 1), "command": command, "model": args.model,
+        "started": started, "duration_s": round(time.time() - t0, 1), "command": command,
+        "model": results[0]["model"] if results else args.model,
         "host_cores": len(os.sched_getaffinity(0)), "max_queue_depth": args.max_queue_depth,
         # the host's 1-minute load average during the run: other processes compete with the workers
         "loadavg_mean": round(sum(r["loadavg"] for res in results for r in res["timeline"])
