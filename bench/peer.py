@@ -383,8 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     model_path = registry.resolve(args.model, settings.models_dir)
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     prompts = load_prompts()[: args.prompts]
+    load_start = os.getloadavg()  # other processes compete for the same cores: recorded, not hidden
     print(f"model {model_path.name}, {args.threads} threads, n_ctx {args.n_ctx}, {len(prompts)} prompts, "
-          f"systems {', '.join(systems)}", flush=True)
+          f"systems {', '.join(systems)}; load average {load_start[0]:.1f}", flush=True)
 
     bench: dict[str, float] = {}
     bin_dir = llama_bin_dir() if "llama-server" in systems or not args.skip_llama_bench else None
@@ -428,6 +429,13 @@ def main(argv: list[str] | None = None) -> int:
                       f"ttft={s.ttft_s:6.3f}s wall={s.wall_s:7.2f}s decode={s.decode_tps:5.1f} tok/s  {prompt}",
                       flush=True)
         rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
+        if bin_dir is not None and not args.skip_llama_bench:
+            # The ceiling again at the end: on a shared host it drifts; the summary uses the mean.
+            after = llama_bench(bin_dir, model_path, args.threads)
+            print(f"llama-bench (end): {after}", flush=True)
+            bench = {f"{key}_start": value for key, value in bench.items()} | {
+                f"{key}_end": value for key, value in after.items()} | {
+                key: round((bench[key] + after[key]) / 2, 2) for key in bench if key in after}
     finally:
         for runner in runners.values():
             if isinstance(runner, EngineProcess):
@@ -440,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "command": "python bench/peer.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": model_path.name, "threads": args.threads, "n_ctx": args.n_ctx, "max_tokens": args.max_tokens,
-        "host": os.uname().nodename, "summary": summary, "samples": [asdict(s) for s in samples],
+        "host": os.uname().nodename, "load_average_start": load_start, "load_average_end": os.getloadavg(),
+        "summary": summary, "samples": [asdict(s) for s in samples],
     }
     path = args.out / f"peer-{model_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")

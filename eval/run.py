@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                               scene=result.scene.model_dump(mode="json", exclude_defaults=True))
         except GenerationError as exc:
             # The engine keeps the stats of the call that just failed; its tokens were spent too.
-            spent = sum(a.output_tokens for a in getattr(engine, "_attempts", []))
+            spent = sum(a.output_tokens for a in engine.last_attempts)
             outcome = Outcome(id=case.id, prompt=case.prompt, difficulty=case.difficulty, valid=False,
                               error=exc.code, error_message=str(exc)[:400], attempts=exc.attempts,
                               output_tokens=spent,
