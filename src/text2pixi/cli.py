@@ -14,6 +14,7 @@ import typer
 
 from text2pixi import registry
 from text2pixi.errors import Text2PixiError
+from text2pixi.scene import Scene
 from text2pixi.settings import Settings
 
 app = typer.Typer(help="Turn a sentence into a validated Pixi.js v8 animation.", no_args_is_help=True,
@@ -43,8 +44,16 @@ def translate(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object (scene, files, stats)")] = False,
     threads: Annotated[int | None, typer.Option(help="compute threads (default: all cores)")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="output token budget per attempt")] = None,
+    base: Annotated[str | None, typer.Option(
+        help="refine this scene instead: a result id (fetched through the gateway) or a JSON file (scene, "
+             "result or status); PROMPT is then the change, e.g. 'make it slower'")] = None,
+    gateway_url: Annotated[
+        str | None, typer.Option("--gateway", help="for a --base id; default: $OPENFAAS_URL or the local stack")
+    ] = None,
+    api_key: Annotated[str | None, typer.Option(help="for a --base id; default: $TEXT2PIXI_API_KEY or the "
+                                                     "local stack's key")] = None,
 ) -> None:
-    """Translate PROMPT into a scene; write the JSON, the JS module and the HTML page."""
+    """Translate PROMPT into a scene (or refine --base with it); write the JSON, the JS module and the HTML page."""
     from text2pixi.codegen import render_module, render_page
     from text2pixi.engine import Engine, check_prompt
     from text2pixi.pixi_bundle import load_pixi_js
@@ -58,8 +67,9 @@ def translate(
         settings = Settings(**overrides)  # type: ignore[arg-type]
         check_prompt(prompt, settings.max_prompt_chars)
         pixi = load_pixi_js(settings.pixi_js_path) if (out or html) else ""
+        base_scene = _base_scene(base, gateway_url, api_key) if base else None
         engine = Engine(settings)
-        result = engine.translate(prompt, max_tokens=max_tokens)
+        result = engine.translate(prompt, max_tokens=max_tokens, base=base_scene)
     except Text2PixiError as exc:
         _fail(exc)
         return
@@ -80,6 +90,7 @@ def translate(
             "files": files,
             "wall_s": result.wall_s,
             "attempts": [a.model_dump() for a in result.attempts],
+            **({"base": base, "reverted": result.reverted} if base else {}),
         }))
         return
     typer.echo(result.scene_json)
@@ -91,6 +102,22 @@ def translate(
     )
     for kind, path in files.items():
         typer.echo(f"# wrote {kind}: {path}", err=True)
+
+
+def _base_scene(source: str, gateway_url: str | None, api_key: str | None) -> Scene:
+    """The scene to refine: a JSON file, or a finished result fetched through the gateway (as ``view`` does)."""
+    import os
+
+    from text2pixi import viewer
+    from text2pixi.localstack import StackConfig
+    from text2pixi.localstack import api_key as stack_api_key
+
+    cfg = StackConfig()
+    url = gateway_url or os.environ.get("OPENFAAS_URL") or cfg.gateway_url
+    key = api_key or os.environ.get("TEXT2PIXI_API_KEY") or ""
+    if not key and viewer.JOB_ID.match(source) and not Path(source).is_file():
+        key = stack_api_key(cfg)
+    return viewer.load(source, gateway=url, api_key=key).scene
 
 
 @model_app.command("fetch")
@@ -207,6 +234,8 @@ def submit(
     api_key: Annotated[str | None, typer.Option(help="default: $TEXT2PIXI_API_KEY or the local stack's key")] = None,
     out: Annotated[Path | None, typer.Option(help="save scene.json, scene.js, scene.html here")] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the result")] = 300.0,
+    base: Annotated[str | None, typer.Option(help="refine this result id; PROMPT is then the change")] = None,
+    variants: Annotated[int, typer.Option(min=1, max=4, help="distinct scenes to generate (1-4)")] = 1,
 ) -> None:
     """Translate PROMPT through the service (gateway → translate → queue → worker) and wait for it."""
     import os
@@ -220,11 +249,16 @@ def submit(
     key = api_key or os.environ.get("TEXT2PIXI_API_KEY") or stack_api_key(cfg)
     client = Client(url, key)
     try:
-        view = client.translate(prompt, timeout=timeout)
+        view = client.translate(prompt, timeout=timeout, base=base, variants=variants)
     except Text2PixiError as exc:
         _fail(exc)
         return
     result = view["result"]
+    if result.get("parent"):
+        typer.echo(f"# refines {result['parent']}; changed: {', '.join(result.get('changed') or []) or 'nothing'}",
+                   err=True)
+    for variant in result.get("variants") or []:
+        typer.echo(f"# variant {variant['variant']}: {url}/function/status/{variant['id']}", err=True)
     typer.echo(json.dumps(result["scene"], separators=(",", ":")))
     typer.echo(f"# job {view['id']}: {result['output_tokens']} tokens, model {result['model']}, "
                f"worker {result.get('worker')}, generation {result['timings']['wall_s']:.2f}s", err=True)

@@ -48,18 +48,34 @@ class Client:
         return response
 
     def submit(self, prompt: str, *, options: dict[str, Any] | None = None, wait: float = 0,
-               idempotency_key: str | None = None, callback_url: str | None = None) -> dict[str, Any]:
+               idempotency_key: str | None = None, callback_url: str | None = None, base: str | None = None,
+               variants: int = 1) -> dict[str, Any]:
+        """Queue a translation; with ``base``, a refinement of that result (``prompt`` is the change)."""
         headers = {"Content-Type": "application/json"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         if callback_url:
             headers["X-Callback-Url"] = callback_url
         params = {"wait": f"{wait:g}"} if wait else None
-        body = json.dumps({"prompt": prompt, "options": options or {}})
+        request: dict[str, Any] = {"prompt": prompt, "options": options or {}}
+        if base:
+            request["base"] = base
+        if variants != 1:
+            request["variants"] = variants
+        body = json.dumps(request)
         return self._call("POST", "/function/translate", data=body, headers=headers, params=params).json()
 
     def status(self, job_id: str) -> dict[str, Any]:
         return self._call("GET", f"/function/status/{job_id}").json()
+
+    def edit(self, base: str, scene: dict[str, Any], note: str | None = None) -> dict[str, Any]:
+        """Store a hand-edited scene as a new version of ``base`` (validated by the service)."""
+        body = {"base": base, "scene": scene, **({"note": note} if note else {})}
+        return self._call("POST", "/function/translate/edit", json=body).json()
+
+    def history(self, result_id: str) -> dict[str, Any]:
+        """The chain of versions ending at ``result_id``, oldest first."""
+        return self._call("GET", f"/function/status/{result_id}/history").json()
 
     def page(self, job_id: str) -> str:
         return self._call("GET", f"/function/status/{job_id}/html").text

@@ -79,6 +79,23 @@ class TranslateRequest(BaseModel):
                           description="distinct scenes for this prompt (the first greedy, the rest sampled)")
 
 
+MAX_NOTE_CHARS = 200
+
+
+class EditRequest(BaseModel):
+    """``POST /function/translate/edit``: a scene edited by hand, stored as a new version of ``base``.
+
+    The scene goes through the same schema and semantic checks as a model's scene; nothing about it
+    is trusted, and an invalid one is a 400 ``invalid_scene`` that stores nothing.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: str = Field(pattern=RESULT_ID_PATTERN, description="the finished result this edit changes")
+    scene: dict[str, Any] = Field(description="the whole edited scene (the scene schema)")
+    note: str | None = Field(None, max_length=MAX_NOTE_CHARS, description="what was changed, for the history")
+
+
 class JobView(BaseModel):
     """What ``status`` answers for one job."""
 

@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from text2pixi.jobs import JobView, TranslateRequest
+from text2pixi.jobs import EditRequest, JobView, TranslateRequest
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -25,13 +25,15 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 # Every error the stack answers, by status: (codes in the JSON body, when it happens).
 ERRORS: dict[int, tuple[tuple[str, ...], str]] = {
-    400: (("bad_json", "empty_prompt", "invalid_request", "unknown_option", "callback_url_refused", "bad_request"),
+    400: (("bad_json", "empty_prompt", "invalid_request", "unknown_option", "callback_url_refused", "bad_request",
+          "invalid_scene"),
           "the request is malformed (the HTTP server itself answers 400 in plain text to unparseable HTTP)"),
     401: (("unauthorized",), "X-API-Key is missing or wrong"),
     403: (("origin_not_allowed",), "a CORS preflight from an origin that is not allowed"),
-    404: (("not_found", "function_not_found"), "no such function, path or job"),
+    404: (("not_found", "function_not_found", "base_not_found"), "no such function, path, job or base result"),
     405: (("method_not_allowed",), "the method is not served here; see Allow"),
-    409: (("idempotency_key_reused",), "the Idempotency-Key was used with another body"),
+    409: (("idempotency_key_reused", "base_not_finished", "base_failed"),
+          "the Idempotency-Key was used with another body, or the base result is not finished or failed"),
     413: (("body_too_large", "prompt_too_long"), "the body or the prompt is too large (a Content-Length over "
           "1 GiB is refused by the HTTP server itself, in plain text)"),
     429: (("queue_full", "too_many_requests"), "the queue is full; come back after Retry-After seconds"),
@@ -85,8 +87,14 @@ def document() -> dict[str, Any]:
     """The whole document (built once; schemas from the pydantic models)."""
     job = JobView.model_json_schema(ref_template="#/components/schemas/{model}")
     request = TranslateRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    edit = EditRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = {**request.pop("$defs", {}), **job.pop("$defs", {}),
-                               "TranslateRequest": request, "JobView": job, "Error": ERROR_SCHEMA}
+                               "TranslateRequest": request, "JobView": job, "EditRequest": edit,
+                               "Error": ERROR_SCHEMA}
+    history = {"type": "object", "required": ["id", "versions"], "properties": {
+        "id": {"type": "string"},
+        "versions": {"type": "array", "description": "oldest first; each with id, parent, kind, prompt, scene",
+                     "items": {"type": "object"}}}}
     accepted = {"type": "object", "required": ["id", "status", "status_url"], "properties": {
         "id": {"type": "string"}, "status": {"type": "string", "enum": ["queued", "started"]},
         "status_url": {"type": "string"}, "queue_position": {"type": ["integer", "null"]},
@@ -104,7 +112,18 @@ def document() -> dict[str, Any]:
                 "text/plain": {"schema": {"type": "string", "minLength": 1}}}},
             "responses": _responses({200: _json(view, "the job ended within ?wait="),
                                      202: _json(accepted, "queued; poll status_url")},
-                                    400, 409, 413, 429, *FUNCTION_ERRORS),
+                                    400, 404, 409, 413, 429, *FUNCTION_ERRORS),
+        },
+        "options": _preflight(),
+    }
+    edit_op = {
+        "post": {
+            "summary": "Store a hand-edited scene (validated like a model's) as a new version of base",
+            "security": KEY,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/EditRequest"}}}},
+            "responses": _responses({201: _json(view, "stored: a finished result whose parent is base")},
+                                    400, 404, 409, 413, *FUNCTION_ERRORS),
         },
         "options": _preflight(),
     }
@@ -115,6 +134,7 @@ def document() -> dict[str, Any]:
         "/openapi.json": {"get": {"summary": "this document", "security": [],
                                   "responses": _responses({200: _json({"type": "object"}, "OpenAPI 3.1")})}},
         "/function/translate": translate,
+        "/function/translate/edit": edit_op,
         "/function/status": {
             "get": {"summary": "a job's state by ?id=", "security": KEY,
                     "parameters": [{"name": "id", "in": "query", "required": True, "schema": JOB_ID["schema"]}],
@@ -128,6 +148,12 @@ def document() -> dict[str, Any]:
             "get": {"summary": "the finished job's standalone page (gzip, strict CSP)", "security": KEY,
                     "parameters": [JOB_ID],
                     "responses": _responses({200: {"description": "the page", "content": {"text/html": {}}}},
+                                            400, *FUNCTION_ERRORS)},
+            "options": _preflight()},
+        "/function/status/{id}/history": {
+            "get": {"summary": "the chain of versions (refinements, edits) ending at this result", "security": KEY,
+                    "parameters": [JOB_ID],
+                    "responses": _responses({200: _json(history, "versions, oldest first")},
                                             400, *FUNCTION_ERRORS)},
             "options": _preflight()},
         "/function/warmup": {

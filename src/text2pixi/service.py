@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from text2pixi import metrics
 from text2pixi.callbacks import check_callback_url
@@ -43,7 +43,7 @@ from text2pixi.errors import (
     Unauthorized,
     UnknownOption,
 )
-from text2pixi.jobs import RESULT_ID_PATTERN, Jobs, JobStatus, JobView, TranslateRequest
+from text2pixi.jobs import EditRequest, Jobs, JobStatus, JobView, TranslateRequest
 from text2pixi.pixi_bundle import PixiNotInstalled, load_pixi_js
 from text2pixi.refinement import changed_paths
 from text2pixi.scene import Scene
@@ -59,23 +59,6 @@ MAX_IDEMPOTENCY_KEY = 200
 # The stored page inlines its scripts and allows them by hash; this keeps it inert when served.
 PAGE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; " \
            "worker-src blob:; connect-src 'none'; frame-ancestors 'none'"
-
-
-MAX_NOTE_CHARS = 200
-
-
-class EditRequest(BaseModel):
-    """``POST /function/translate/edit``: a scene edited by hand, stored as a new version of ``base``.
-
-    The scene goes through the same schema and semantic checks as a model's scene; nothing about it
-    is trusted, and an invalid one is a 400 ``invalid_scene`` that stores nothing.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    base: str = Field(pattern=RESULT_ID_PATTERN, description="the finished result this edit changes")
-    scene: dict[str, Any] = Field(description="the whole edited scene (the scene schema)")
-    note: str | None = Field(None, max_length=MAX_NOTE_CHARS, description="what was changed, for the history")
 
 
 class Event(Protocol):
