@@ -177,7 +177,8 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
         metrics.JOBS.labels("failed").inc()
         error = exc.to_dict()
         store.put_result(job_id, {"id": job_id, "prompt": request.prompt, "model": engine.model_id,
-                                  "parent": request.base, "error": error, "finished_at": _now(),
+                                  "kind": "refine" if request.base else "generate", "parent": request.base,
+                                  "error": error, "finished_at": _now(),
                                   "worker": _Warm.worker_name}, None)
         _callback(job, {"id": job_id, "status": "failed", "error": error}, settings)
         return {"ok": False, "error": error}
