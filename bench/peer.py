@@ -234,7 +234,8 @@ class LlamaServer:
         }
         t0 = time.perf_counter()
         first: float | None = None
-        text, chunks, timings = "", 0, {}
+        text, chunks = "", 0
+        timings: dict[str, Any] = {}
         with requests.post(f"http://127.0.0.1:{self.port}/v1/chat/completions", json=body, stream=True,
                            timeout=600) as response:
             response.raise_for_status()
@@ -428,6 +429,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"forced={s.forced_tokens if s.forced_tokens is not None else '-':>4} "
                       f"ttft={s.ttft_s:6.3f}s wall={s.wall_s:7.2f}s decode={s.decode_tps:5.1f} tok/s  {prompt}",
                       flush=True)
+            walls = {s.system: s.wall_s for s in samples[-len(order):]}
+            if "llama-server" in walls:
+                print("       ours / llama-server wall: " + ", ".join(
+                    f"{name} {walls[name] / walls['llama-server']:.2f}" for name in systems
+                    if name != "llama-server"), flush=True)
         rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
         if bin_dir is not None and not args.skip_llama_bench:
             # The ceiling again at the end: on a shared host it drifts; the summary uses the mean.
