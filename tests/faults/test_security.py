@@ -93,10 +93,13 @@ def servers() -> Iterator[dict[str, Any]]:
                 self.send_response(200)
                 self.send_header("Content-Length", "1000")
                 self.end_headers()
-                for _ in range(40):
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                    time.sleep(0.5)
+                try:
+                    for _ in range(40):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:  # the client gave up, as it should
+                    pass
             else:
                 self.send_response(204)
                 self.end_headers()
