@@ -5,8 +5,9 @@ instruction (the engine's refinement path: base scene in the user turn after the
 look-up drafts from the base, then ``refinement.preserve``) and checks the change and the
 preservation, both for the model's own scene and for the scene after preservation. For speed it
 generates, fresh, a scene like each base ("similar output size"), and compares median wall times:
-the target is a refinement at most 1.2x a fresh request. ``--no-lookup`` also times refinements
-without look-up drafts, to show what they save.
+the target is a refinement at most 1.2x a fresh request. The speed rounds interleave, per base scene,
+a fresh request, a refinement, and the same refinement without look-up drafts, so the load of a
+shared machine falls on all three alike; ``--speed-only`` skips the quality cases.
 
     .venv/bin/python bench/refine.py --threads 1            # default model, all cases
     .venv/bin/python bench/refine.py --cases 6 --fresh-reps 1
@@ -103,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="model name or .gguf path (default: the default model)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cases", type=int, default=None, help="run this many cases (spread over the bases)")
-    parser.add_argument("--fresh-reps", type=int, default=1, help="fresh generations per base scene")
-    parser.add_argument("--no-lookup", type=int, default=0, metavar="N",
-                        help="also time N cases with look-up drafts off")
+    parser.add_argument("--speed-rounds", type=int, default=1,
+                        help="rounds of (fresh, refinement, refinement without look-up) per base scene")
+    parser.add_argument("--speed-only", action="store_true", help="skip the quality cases")
     parser.add_argument("--max-tokens", type=int, default=600)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     prime_s = engine.prime()
     print(f"{engine.model_id}: loaded in {engine.load_s:.1f}s, prefix {engine.prefix_tokens} tokens "
           f"primed in {prime_s:.1f}s, {args.threads} thread(s)", flush=True)
-    cases = load_cases(args.cases)
+    cases = [] if args.speed_only else load_cases(args.cases)
     refinements: list[dict[str, Any]] = []
     for case in cases:
         row = refine(engine, case, args.max_tokens)
@@ -124,22 +125,26 @@ def main(argv: list[str] | None = None) -> int:
               f"prompt {row.get('prompt_tokens', '-')} (cached {row.get('cached_tokens', '-')}) "
               f"drafted {row.get('forced_tokens', '-')} changed={row.get('changed')} "
               f"preserved={row.get('preserved')} raw_preserved={row.get('raw_preserved')}", flush=True)
+    # Speed: per base scene, a fresh request, its first refinement case, and that case without look-up drafts.
+    first_case = {}
+    for case in load_cases(None):
+        first_case.setdefault(base_name(case.base), case)
     fresh_rows: list[dict[str, Any]] = []
-    for _ in range(args.fresh_reps):
-        for name, prompt in FRESH.items():
-            row = fresh(engine, name, prompt, args.max_tokens)
-            fresh_rows.append(row)
-            print(f"  fresh  {name:16} {row.get('wall_s', 0):6.1f}s {row.get('output_tokens', '-'):>4} tok",
-                  flush=True)
+    speed: list[dict[str, Any]] = []
     plain: list[dict[str, Any]] = []
-    if args.no_lookup:
-        engine.lookup_drafts = False
-        for case in load_cases(args.no_lookup):
-            row = refine(engine, case, args.max_tokens)
-            plain.append(row)
-            print(f"  no-lookup {case.name:13} {row.get('wall_s', 0):6.1f}s {row.get('output_tokens', '-'):>4} tok",
-                  flush=True)
-        engine.lookup_drafts = True
+    for _ in range(args.speed_rounds):
+        for name, prompt in FRESH.items():
+            f = fresh(engine, name, prompt, args.max_tokens)
+            r = refine(engine, first_case[name], args.max_tokens)
+            engine.lookup_drafts = False
+            p = refine(engine, first_case[name], args.max_tokens)
+            engine.lookup_drafts = True
+            fresh_rows.append(f)
+            speed.append(r)
+            plain.append(p)
+            print(f"  speed  {name:10} fresh {f.get('wall_s', 0):6.1f}s/{f.get('output_tokens', '-')} tok  "
+                  f"refine {r.get('wall_s', 0):6.1f}s/{r.get('output_tokens', '-')} tok  "
+                  f"no-lookup {p.get('wall_s', 0):6.1f}s/{p.get('output_tokens', '-')} tok", flush=True)
 
     valid = [r for r in refinements if r.get("valid")]
     summary = {
@@ -148,10 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         "change_rate": rate(valid, "changed"), "preservation_rate": rate(valid, "preserved"),
         "both_rate": round(sum(bool(r["changed"] and r["preserved"]) for r in valid) / max(1, len(refinements)), 3),
         "raw_change_rate": rate(valid, "raw_changed"), "raw_preservation_rate": rate(valid, "raw_preserved"),
-        "refine_median_wall_s": median(refinements, "wall_s"), "fresh_median_wall_s": median(fresh_rows, "wall_s"),
-        "refine_median_output_tokens": median(refinements, "output_tokens"),
+        "refine_median_wall_s": median(speed, "wall_s"), "fresh_median_wall_s": median(fresh_rows, "wall_s"),
+        "refine_median_output_tokens": median(speed, "output_tokens"),
         "fresh_median_output_tokens": median(fresh_rows, "output_tokens"),
-        "refine_median_prompt_tokens": median(refinements, "prompt_tokens"),
+        "refine_median_prompt_tokens": median(speed, "prompt_tokens"),
         "fresh_median_prompt_tokens": median(fresh_rows, "prompt_tokens"),
         "no_lookup_median_wall_s": median(plain, "wall_s"),
     }
@@ -163,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"refine-{engine.model_id}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps({"summary": summary, "refinements": refinements, "fresh": fresh_rows,
-                                "no_lookup": plain}, indent=1) + "\n")
+                                "speed_refinements": speed, "no_lookup": plain}, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0

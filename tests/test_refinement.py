@@ -57,7 +57,10 @@ def test_the_base_is_written_in_the_grammar_key_order_like_the_examples() -> Non
         assert list(ours) == [k for k in theirs if k in ours]  # scene keys in the same order
         for mine, written in zip(ours["objects"] + ours.get("anims", []),
                                  theirs["objects"] + theirs.get("anims", []), strict=True):
-            assert list(mine) == [k for k in written if k in mine], written  # and each item's keys
+            assert [k for k in mine if k in written] == [k for k in written if k in mine], written  # each item's
+        for anim in ours.get("anims", []):
+            assert {"dur", "ease"} <= set(anim)  # shown even at their defaults, so the model can edit them
+    assert '"dur":1,' in ordered_json(BASE) and '"dur":1.0' not in ordered_json(BASE)
     assert ordered_json(BASE).startswith('{"objects":[{"type":"circle","id":"ball","x":200,"y":300,"r":40,'
                                          '"color":"red"}')
 
@@ -96,6 +99,15 @@ def test_preserve_follows_a_renamed_object_and_keeps_the_model_scene_when_a_merg
     clash = Scene.model_validate({**data, "bg": "white"})
     kept = preserve(BASE, clash, "make the ball black")
     assert not kept.merged and kept.scene == clash
+
+
+def test_speed_is_a_duration_and_a_smaller_box_keeps_its_proportions() -> None:
+    faster = edit(BASE, anims__1__by=720)  # "spin faster" written as twice the turn in the same time
+    kept = preserve(BASE, faster, "make the square spin faster").scene
+    assert changed_paths(BASE, kept) == ["anims.box.rotate.0.dur"] and kept.anims[1].dur == 1.0
+    narrower = edit(BASE, objects__box__w=40)
+    assert flatten(preserve(BASE, narrower, "make the square smaller").scene)["objects.box.h"] == 40
+    assert flatten(preserve(BASE, narrower, "make the square narrower").scene)["objects.box.h"] == 80
 
 
 def test_mentioned_categories() -> None:

@@ -32,21 +32,31 @@ from text2pixi.scene import CSS_COLOR_NAMES, Scene, color_to_hex
 # --- the prompt side ---------------------------------------------------------------------------------
 
 
-def _ordered(model: BaseModel) -> dict[str, Any]:
-    """One model's non-default fields, required ones first (declaration order), then optional ones."""
+SHOWN_DEFAULTS = frozenset({"dur", "ease"})
+"""Animation keys written even at their default value: to make an animation slower or elastic, a small model
+edits a number or a word it can see far more reliably than it adds a key it cannot (measured: with them
+omitted, "make the ball bounce slower" came back unchanged)."""
+
+
+def _ordered(model: BaseModel, shown: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """One model's non-default fields (plus ``shown`` ones), required ones first in declaration order, then
+    optional ones; integral floats as integers, as the prompt's examples write them."""
     fields = type(model).model_fields
-    data = model.model_dump(mode="json", exclude_defaults=True)
+    full = model.model_dump(mode="json")
+    data = model.model_dump(mode="json", exclude_defaults=True) | {k: full[k] for k in shown if k in full}
     required = [k for k, f in fields.items() if f.is_required() and k in data]
     optional = [k for k, f in fields.items() if not f.is_required() and k in data]
-    return {k: data[k] for k in required + optional}
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v
+            for k, v in ((k, data[k]) for k in required + optional)}
 
 
 def ordered_json(scene: Scene) -> str:
-    """Compact JSON of ``scene`` in the grammar's key order (what the model writes), defaults omitted."""
+    """Compact JSON of ``scene`` in the grammar's key order (what the model writes), defaults omitted except
+    an animation's duration and easing (:data:`SHOWN_DEFAULTS`)."""
     top = _ordered(scene)
     top["objects"] = [_ordered(o) for o in scene.objects]
     if "anims" in top:
-        top["anims"] = [_ordered(a) for a in scene.anims]
+        top["anims"] = [_ordered(a, SHOWN_DEFAULTS) for a in scene.anims]
     return json.dumps(top, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -72,6 +82,8 @@ _WORDS: dict[str, frozenset[str]] = {
     "rot": frozenset({"rotate", "rotates", "rotation", "rotated", "rotating", "tilt", "tilted", "angle", "spin",
                       "spins", "spinning", "turn", "turns", "turning", "upside", "clockwise", "anticlockwise",
                       "counterclockwise", "degrees", "twirl", "twirls"}),
+    "tilt": frozenset({"tilt", "tilted", "angle", "angled", "rotated", "upside", "degrees", "lean", "leans",
+                       "slant", "slanted"}),
     "pos": frozenset({"move", "moves", "moving", "position", "left", "right", "up", "down", "top", "bottom",
                       "centre", "center", "centered", "centred", "corner", "middle", "higher", "lower", "closer",
                       "apart", "further", "farther", "edge", "side", "place", "put", "shift", "slide", "slides",
@@ -123,9 +135,13 @@ _KIND_WORDS: dict[str, frozenset[str]] = {
     "text": frozenset({"text", "word", "words", "title", "label", "letters", "caption"}),
 }
 
+DIRECTIONAL_SIZE = frozenset({"wider", "narrower", "taller", "shorter", "width", "height", "wide", "tall",
+                              "narrow", "flat", "flatter", "stretch", "stretched", "squash", "squashed"})
+"""Words that change one side of a box; without them, "smaller" keeps its proportions."""
+
 OBJECT_FIELDS: dict[str, str] = {
     "type": "type", "x": "pos", "y": "pos", "x2": "pos", "y2": "pos", "color": "color", "alpha": "alpha",
-    "rot": "rot", "r": "size", "w": "size", "h": "size", "radius": "size", "inner": "size", "points": "size",
+    "rot": "tilt", "r": "size", "w": "size", "h": "size", "radius": "size", "inner": "size", "points": "size",
     "pts": "size", "width": "size", "size": "size", "text": "text",
 }
 ANIM_FIELDS: dict[str, str] = {"x": "pos", "y": "pos", "dur": "dur", "delay": "delay", "ease": "ease",
@@ -169,12 +185,42 @@ class Preserved(BaseModel):
     """The scene after :func:`preserve`, and which of the model's changes went back to the base."""
 
     scene: Scene
-    reverted: list[str] = Field(default_factory=list, description="paths set back to their base value")
+    reverted: list[str] = Field(default_factory=list, description="paths set back to their base value, or adjusted "
+                                "(suffix :proportional, :speed_as_dur)")
     merged: bool = Field(True, description="False when the merge did not validate and the model's scene was kept")
 
 
 def _key(anim: Any) -> tuple[str, str]:
     return anim.target, anim.type
+
+
+def _speed_as_duration(old: dict[str, Any], data: dict[str, Any]) -> bool:
+    """"Spin faster" written as a larger turn in the same time becomes the same turn in less time.
+
+    The speed of a rotation is ``by / dur``; an instruction about speed changes the duration, and the
+    amount of turning stays the base's. Only when the model changed ``by`` (same direction) and kept ``dur``.
+    """
+    by, dur = data.get("by"), data.get("dur")
+    if (isinstance(by, int) and by and old["by"] and (by > 0) == (old["by"] > 0) and by != old["by"]
+            and dur == old["dur"]):
+        data["dur"] = round(min(60.0, max(0.05, old["dur"] * old["by"] / by)), 3)
+        data["by"] = old["by"]
+        return True
+    return False
+
+
+def _keep_proportions(before: dict[str, Any], data: dict[str, Any], instruction: str) -> bool:
+    """"Make the square smaller" with only one side changed: scale the other side alike (no directional word)."""
+    if "w" not in before or "h" not in before or _tokens(instruction) & DIRECTIONAL_SIZE:
+        return False
+    w_changed, h_changed = data.get("w") != before["w"], data.get("h") != before["h"]
+    if w_changed == h_changed:
+        return False
+    if w_changed:
+        data["h"] = max(1, round(before["h"] * data["w"] / before["w"]))
+    else:
+        data["w"] = max(1, round(before["w"] * data["h"] / before["h"]))
+    return True
 
 
 def preserve(base: Scene, edited: Scene, instruction: str) -> Preserved:
@@ -227,6 +273,8 @@ def preserve(base: Scene, edited: Scene, instruction: str) -> Preserved:
                     continue
                 data[name] = before[name]
                 reverted.append(f"objects.{base_id}.{name}")
+        if _keep_proportions(before, data, instruction):
+            reverted.append(f"objects.{base_id}.{'h' if data['w'] != before['w'] else 'w'}:proportional")
         data["id"] = base_id
         objects.append(data)
     present = {o["id"] for o in objects}
@@ -264,6 +312,8 @@ def preserve(base: Scene, edited: Scene, instruction: str) -> Preserved:
                                                                   if k2 not in ("x", "y")}
         if anim.type != "move":
             fields["by" if anim.type == "rotate" else "to"] = ANIM_VALUE[anim.type]
+        if anim.type == "rotate" and may("dur", data["target"]) and _speed_as_duration(old, data):
+            reverted.append(f"anims.{data['target']}.rotate.{k}.by:speed_as_dur")
         for name, category in fields.items():
             if name in old and data.get(name) != old[name] and not may(category, data["target"]):
                 data[name] = old[name]
