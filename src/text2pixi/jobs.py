@@ -154,7 +154,8 @@ class Jobs:
                 TRANSLATE_FUNC,
                 payload,
                 job_id=job_id,
-                job_timeout=self.settings.job_timeout,
+                # N variants are N generations: the timeout (what one generation may take) scales with them.
+                job_timeout=self.settings.job_timeout * request.variants,
                 result_ttl=self.settings.result_ttl,
                 failure_ttl=self.settings.result_ttl,
                 ttl=self.settings.result_ttl,
