@@ -76,7 +76,9 @@ example=examples/vercel-nextjs
 if [ "$examples" = 1 ] && { [ ! -f "$example/node_modules/.package-lock.json" ] \
      || [ "$example/package-lock.json" -nt "$example/node_modules/.package-lock.json" ]; }; then
   echo "==> npm packages for $example"
-  (cd "$example" && npm ci --silent --no-audit --no-fund)
+  # Not `npm ci`: npm 11 refuses this lock file for lacking other platforms' optional @next/swc
+  # packages; `install --no-save` follows the lock and leaves it untouched.
+  (cd "$example" && npm install --no-save --silent --no-audit --no-fund)
 fi
 
 for m in $models; do
