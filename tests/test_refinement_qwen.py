@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 CASES = [RefinementCase.model_validate(c)
          for c in json.loads((ROOT / "tests" / "fixtures" / "refinements.json").read_text())["cases"]]
-MIN_CHANGE_RATE = 0.6
-MIN_PRESERVATION_RATE = 0.85
+MIN_CHANGE_RATE = 0.7
+MIN_PRESERVATION_RATE = 0.9
 
 
 @pytest.fixture(scope="module")
