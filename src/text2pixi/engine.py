@@ -111,7 +111,7 @@ class Engine:
             n_batch=self.settings.n_batch,
             # The fast decoder evaluates forced tokens in batches and must write what the token-by-token
             # reference writes (tests/test_fast_decoding.py). llama.cpp's default attention switches
-            # kernels with the batch size, which flipped near-ties (5 of 32 prompts on SmolLM2);
+            # kernels with the batch size, which flipped near-ties on some of the 32 SmolLM2 test prompts;
             # flash attention works row by row: SmolLM2's logits are then bit-identical whatever the
             # batch. Qwen's still differ in the last bits (Q4_K kernels), not enough to change its
             # output on the test prompts.
