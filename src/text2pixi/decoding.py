@@ -26,7 +26,7 @@ import numpy as np
 from llama_cpp import Llama
 
 from text2pixi.errors import ContextFull
-from text2pixi.fastforward import ForcedText
+from text2pixi.fastforward import Drafter
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +251,7 @@ class ConstrainedDecoder:
         temperature: float = 0.0,
         seed: int = 0,
         sample_first: bool = True,
-        forced: ForcedText | None = None,
+        forced: Drafter | None = None,
         max_draft: int = 16,
         max_reuse: int | None = None,
     ) -> Decoded:

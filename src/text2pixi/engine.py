@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field, ValidationError
 from text2pixi import registry
 from text2pixi.decoding import ConstrainedDecoder, DecodeStats
 from text2pixi.errors import EmptyPrompt, GenerationFailed, OutputTruncated, PromptTooLong, Text2PixiError
-from text2pixi.fastforward import FastForward, ForcedText
+from text2pixi.fastforward import Drafter, FastForward
 from text2pixi.grammar import compact_gbnf
 from text2pixi.lookup import LookupDraft
 from text2pixi.prompt import build_messages, build_refinement_messages
@@ -228,7 +228,7 @@ class Engine:
             ),
         )
 
-    def _forced(self, schema: dict[str, Any]) -> ForcedText | None:
+    def _forced(self, schema: dict[str, Any]) -> Drafter | None:
         """The draft source: the schema's forced text, plus the base scene's tokens in a refinement."""
         inner = self._fast_forward.start(schema) if self._fast_forward is not None else None
         if self._reference is not None and self.lookup_drafts and self.settings.decoder != "reference":

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import llguidance
 import llguidance.llamacpp
@@ -50,6 +50,14 @@ def ordered_schema(schema: dict[str, Any]) -> dict[str, Any]:
     result = visit(schema)
     assert isinstance(result, dict)
     return result
+
+
+class Drafter(Protocol):
+    """What the decoder asks of a draft source: told each kept token, asked for the next guesses."""
+
+    def advance(self, token: int) -> None: ...
+
+    def draft(self, limit: int) -> list[int]: ...
 
 
 class ForcedText:

@@ -7,16 +7,17 @@ what comes next. The decoder (``decoding.py``) evaluates a draft in one batch wi
 it and keeps each drafted token only if the model's own pick at that position is that very token,
 so the output is exactly what token-by-token decoding writes; drafts only save model calls.
 
-The decoder takes its drafts from a :class:`text2pixi.fastforward.ForcedText` (the schema's forced
-bytes, jump-forward). :class:`LookupDraft` has the same two methods and wraps the schema's tracker:
-forced bytes first (they are certain), the base scene's continuation otherwise.
+The decoder takes its drafts from a :class:`text2pixi.fastforward.Drafter`: usually the schema's
+forced bytes (:class:`~text2pixi.fastforward.ForcedText`, jump-forward). :class:`LookupDraft` is
+another drafter that wraps the schema's tracker: forced bytes first (they are certain), the base
+scene's continuation otherwise.
 """
 
 from __future__ import annotations
 
 from llama_cpp import Llama
 
-from text2pixi.fastforward import ForcedText
+from text2pixi.fastforward import Drafter
 
 NGRAM_SIZES = (4, 3, 2)
 """Longest match first: a 2-token tail such as ``":`` occurs everywhere, a 4-token one rarely."""
@@ -24,18 +25,15 @@ MAX_LOOKUP_DRAFT = 12
 """A refused draft still costs its share of a batch; a dozen tokens covers one object's run of keys."""
 
 
-class LookupDraft(ForcedText):
+class LookupDraft:
     """Drafts from the schema's forced text, else from the reference (base scene) tokens.
 
-    Subclasses ``ForcedText`` only to be accepted where the decoder expects one; it keeps its own
-    state and delegates the schema part to ``inner`` (``None`` when the fast decoder is off).
+    A :class:`~text2pixi.fastforward.Drafter`; the schema part is delegated to ``inner`` (``None``
+    when the fast decoder is off).
     """
 
-    def __init__(self, llm: Llama, reference: str, inner: ForcedText | None) -> None:  # noqa: D107
-        # ForcedText.__init__ needs an llguidance matcher; this class does not use one itself.
-        self._llm = llm
+    def __init__(self, llm: Llama, reference: str, inner: Drafter | None) -> None:  # noqa: D107
         self._inner = inner
-        self.in_sync = True
         self._reference = llm.tokenize(reference.encode("utf-8"), add_bos=False, special=False)
         self._index: dict[tuple[int, ...], list[int]] = {}
         for n in NGRAM_SIZES:
