@@ -231,7 +231,7 @@ class Engine:
     def _forced(self, schema: dict[str, Any]) -> Drafter | None:
         """The draft source: the schema's forced text, plus the base scene's tokens in a refinement."""
         inner = self._fast_forward.start(schema) if self._fast_forward is not None else None
-        if self._reference is not None and self.lookup_drafts and self.settings.decoder != "reference":
+        if self._reference is not None and self.lookup_drafts and self.settings.decoder == "fast":
             return LookupDraft(self.llm, self._reference, inner)
         return inner
 
