@@ -88,6 +88,18 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+@pytest.fixture(scope="module")
+def api(stack):  # type: ignore[no-untyped-def]
+    """An HTTP session with the API key of the module's ``stack`` (a running local stack's config)."""
+    import requests
+
+    from text2pixi import localstack
+
+    session = requests.Session()
+    session.headers["X-API-Key"] = localstack.api_key(stack)
+    return session
+
+
 @pytest.fixture(scope="session")
 def small_stack(tmp_path_factory: pytest.TempPathFactory, small_settings: Settings) -> Iterator[object]:
     """One small local stack (1 warm SmolLM2 worker) shared by the playground and Next.js example tests:

@@ -6,6 +6,7 @@ The pages' CSP forbids the eval behind ``page.wait_for_function``, so waiting po
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 STAGE_STATS = """(bg) => {
@@ -29,6 +30,24 @@ STAGE_STATS = """(bg) => {
   return { corner: [d[0], d[1], d[2]], red, cx: red ? sx / red : null, cy: red ? sy / red : null, painted,
            total: w * h };
 }"""
+
+
+def open_html(context: Any, path: Path, html: str) -> tuple[Any, list[str], list[str]]:
+    """Write ``html`` to ``path``, open it, wait until it leaves 'loading'; returns (page, errors, requests).
+
+    ``errors`` collects uncaught page errors and any dialog (an injected ``alert`` shows up there);
+    ``requests`` every URL the page asked for.
+    """
+    path.write_text(html, encoding="utf-8")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    wait_for(page, "document.body.dataset.state !== 'loading'")
+    return page, errors, requests
 
 
 def wait_for(page: Any, expression: str, timeout: float = 30.0) -> None:

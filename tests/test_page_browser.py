@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from text2pixi.codegen import render_page
 from text2pixi.scene import Scene
 
+from .pixels import open_html, wait_for
 from .test_codegen import DEMO, HOSTILE_TEXT, hostile_scene
 
 pytestmark = pytest.mark.browser
@@ -23,26 +23,7 @@ def context(browser):  # type: ignore[no-untyped-def]
 
 
 def open_page(context, tmp_path: Path, scene: Scene, pixi_js: str):  # type: ignore[no-untyped-def]
-    path = tmp_path / "scene.html"
-    path.write_text(render_page(scene, pixi_js), encoding="utf-8")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    wait_for(page, "document.body.dataset.state !== 'loading'")
-    return page, errors, requests
-
-
-def wait_for(page, expression: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll from Python: the page's CSP forbids the eval that page.wait_for_function uses."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(50)
+    return open_html(context, tmp_path / "scene.html", render_page(scene, pixi_js))
 
 
 def pixel(page, x: int, y: int) -> list[int]:  # type: ignore[no-untyped-def]

@@ -32,13 +32,6 @@ def stack(small_stack: StackConfig) -> StackConfig:
     return small_stack
 
 
-@pytest.fixture(scope="module")
-def api(stack: StackConfig) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-API-Key"] = localstack.api_key(stack)
-    return session
-
-
 @dataclass
 class Session:
     """An open playground page and what it did."""

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import requests
 
-from text2pixi import localstack
 from text2pixi.localstack import StackConfig
 from text2pixi.scene import Scene
 
@@ -46,13 +45,6 @@ COUNT_NEAR = """([r, g, b]) => {
 @pytest.fixture(scope="module")
 def stack(small_stack: StackConfig) -> StackConfig:
     return small_stack
-
-
-@pytest.fixture(scope="module")
-def api(stack: StackConfig) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-API-Key"] = localstack.api_key(stack)
-    return session
 
 
 KNOWN = {"objects": [{"type": "circle", "id": "ball", "x": 400, "y": 300, "r": 80, "color": "red"},

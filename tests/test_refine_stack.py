@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 
-from text2pixi import localstack
 from text2pixi.localstack import StackConfig
 from text2pixi.scene import Scene
 
@@ -24,13 +23,6 @@ BASE_SCENE = {"objects": [{"type": "circle", "id": "ball", "x": 200, "y": 300, "
 @pytest.fixture(scope="module")
 def stack(small_stack: StackConfig) -> StackConfig:
     return small_stack
-
-
-@pytest.fixture(scope="module")
-def api(stack: StackConfig) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-API-Key"] = localstack.api_key(stack)
-    return session
 
 
 def call(api: requests.Session, stack: StackConfig, method: str, path: str, **kwargs: Any) -> requests.Response:

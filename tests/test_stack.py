@@ -43,13 +43,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory, small_settings) -> Iterator[
     localstack.down(cfg)
 
 
-@pytest.fixture(scope="module")
-def api(stack: StackConfig) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-API-Key"] = localstack.api_key(stack)
-    return session
-
-
 def url(stack: StackConfig, path: str) -> str:
     return stack.gateway_url + path
 

@@ -14,7 +14,7 @@ from text2pixi.gateway import Gateway, GatewayConfig, create_app
 from text2pixi.scene import Scene
 from text2pixi.viewer import Viewable, render_viewer
 
-from .pixels import stage_stats, wait_for
+from .pixels import open_html, stage_stats, wait_for
 from .test_codegen import HOSTILE_TEXT
 
 MOVING = {
@@ -79,16 +79,7 @@ def context(browser):  # type: ignore[no-untyped-def]
 
 
 def open_viewer(context, tmp_path: Path, item: Viewable, pixi_js: str):  # type: ignore[no-untyped-def]
-    path = tmp_path / "view.html"
-    path.write_text(render_viewer(item, pixi_js), encoding="utf-8")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
-    requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    wait_for(page, "document.body.dataset.state !== 'loading'")
+    page, errors, requests = open_html(context, tmp_path / "view.html", render_viewer(item, pixi_js))
     assert page.evaluate("document.body.dataset.state") == "playing", page.inner_text("#error")
     return page, errors, requests
 
