@@ -18,9 +18,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from text2pixi import metrics
 from text2pixi.callbacks import check_callback_url
@@ -51,6 +51,8 @@ from text2pixi.settings import Settings, get_settings
 from text2pixi.store import Store, sha256_text
 
 log = logging.getLogger(__name__)
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
 
 Response = dict[str, Any]
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -183,16 +185,7 @@ class Service:
             raise InvalidRequest("the body is not valid UTF-8") from None
         content_type = (_header(event, "Content-Type") or "").lower()
         if "json" in content_type or text.lstrip().startswith("{"):
-            try:
-                data = json.loads(text)
-            except (json.JSONDecodeError, RecursionError):
-                raise BadJson("the body is not valid JSON") from None
-            if not isinstance(data, dict):
-                raise BadJson('the JSON body must be an object like {"prompt": "..."}')
-            try:
-                request = TranslateRequest.model_validate(data)
-            except ValidationError as exc:
-                raise _request_error(exc) from None
+            request = _json_object(text, TranslateRequest, '{"prompt": "..."}')
         else:
             request = TranslateRequest(prompt=text)
         prompt = check_prompt(request.prompt, self.settings.max_prompt_chars)
@@ -257,15 +250,10 @@ class Service:
     def edit(self, event: Event) -> Response:
         """Store a hand-edited scene as a new finished version whose parent is ``base`` (201)."""
         try:
-            data = json.loads((event.body or b"").decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            text = (event.body or b"").decode("utf-8")
+        except UnicodeDecodeError:
             raise BadJson("the body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise BadJson('the JSON body must be an object like {"base": "...", "scene": {...}}')
-        try:
-            request = EditRequest.model_validate(data)
-        except ValidationError as exc:
-            raise _request_error(exc) from None
+        request = _json_object(text, EditRequest, '{"base": "...", "scene": {...}}')
         try:
             scene = Scene.model_validate(request.scene)
         except ValidationError as exc:
@@ -360,6 +348,20 @@ class Service:
         if not outcome:
             raise ServiceUnavailable("the warm-up job failed on the worker; see the worker logs")
         return json_response(200, outcome)
+
+
+def _json_object(text: str, model: type[RequestT], example: str) -> RequestT:
+    """Parse a JSON object body into ``model``: 400 ``bad_json`` or the field's own error otherwise."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise BadJson("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadJson(f"the JSON body must be an object like {example}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _request_error(exc) from None
 
 
 def _request_error(exc: ValidationError) -> Text2PixiError:
