@@ -21,6 +21,7 @@ from typing import Any
 
 import redis
 from pydantic import BaseModel, ConfigDict, Field
+from redis.exceptions import LockError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -37,6 +38,7 @@ IDEMPOTENCY_KEY = KEY_PREFIX + ":idem:{}"
 DONE_KEY = KEY_PREFIX + ":done:{}"  # the worker pushes here when a job ends, to wake ?wait= callers
 DONE_TTL = 600
 WARMUP_KEY = KEY_PREFIX + ":warmup"  # the one pending warm-up job: a flood of warmup calls shares it
+WARMUP_LOCK_KEY = WARMUP_KEY + ":lock"  # serialises check-then-enqueue of that job
 MAINTENANCE_LOCK_TTL = 30
 """Seconds a registry clean-up may hold RQ's per-queue cleaning lock. RQ takes it for 899 s and
 releases it only when the clean-up completes, so a worker killed (or a Redis restart) mid-clean-up
@@ -290,26 +292,24 @@ class Jobs:
         """The pending warm-up job, queued at the front if there is none.
 
         Warm-ups bypass the depth limit (they go first), so each call must not add one: callers
-        share a single pending job, and a flood of warmup calls costs one job, not a queue.
+        share a single pending job, and a flood of warmup calls costs one job, not a queue. A short
+        Redis lock makes check-then-enqueue atomic across gateway processes; without it, racing
+        callers could withdraw each other's jobs and answer 404 for a job they had just named.
         """
         try:
-            for _ in range(3):
+            with self.redis.lock(WARMUP_LOCK_KEY, timeout=10, blocking_timeout=10):
                 raw = self.redis.get(WARMUP_KEY)
                 if raw:
                     pending = self.fetch(raw.decode() if isinstance(raw, bytes) else str(raw))
                     if pending is not None and pending.get_status(refresh=False) in (RQStatus.QUEUED,
                                                                                      RQStatus.STARTED):
                         return pending
-                    self.redis.delete(WARMUP_KEY)  # it ended or expired
-                # Enqueue first, claim second: the key never names a job that does not exist yet.
                 job = self.queue.enqueue(WARMUP_FUNC, job_timeout=self.settings.job_timeout, result_ttl=600,
                                          at_front=True)
-                if self.redis.set(WARMUP_KEY, job.id, nx=True, ex=self.settings.job_timeout + 60):
-                    return job
-                if not self.queue.remove(job.id):  # a worker already took ours: it is as good as any
-                    return job
-                job.delete()  # another call won the claim: withdraw ours and share theirs
-            return job
+                self.redis.set(WARMUP_KEY, job.id, ex=self.settings.job_timeout + 60)
+                return job
+        except LockError as exc:
+            raise ServiceUnavailable("the warm-up lock is busy; retry shortly") from exc
         except redis.RedisError as exc:
             raise self._guard(exc) from exc
 
