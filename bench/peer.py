@@ -79,6 +79,7 @@ class Sample:
     forced_tokens: int | None = None
     sampled_tps: float | None = None
     forced_tps: float | None = None
+    max_draft: int | None = None  # drafts one model call may verify (text2pixi.invariance)
     error: str | None = None
     output: str = ""
 
@@ -120,7 +121,7 @@ def serve_engine(mode: str, model: str, threads: int, n_ctx: int, max_tokens: in
             answer: dict[str, Any] = {"valid": True, "output": t.scene_json}
         except GenerationError as exc:
             answer = {"valid": False, "error": str(exc), "output": exc.last_output}
-        answer.update({"wall_s": time.perf_counter() - t0, "prime_s": prime_s})
+        answer.update({"wall_s": time.perf_counter() - t0, "prime_s": prime_s, "max_draft": engine.max_draft})
         attempts = engine.last_attempts
         if attempts:
             first = attempts[0]
@@ -166,7 +167,7 @@ class EngineProcess:
             system=self.mode, prompt=prompt, valid=a["valid"], wall_s=a["wall_s"], ttft_s=a.get("ttft_s", 0.0),
             output_tokens=a.get("output_tokens", 0), decode_tps=a.get("decode_tps", 0.0), attempts=a.get("attempts", 0),
             sampled_tokens=sampled, forced_tokens=a.get("forced_tokens"), sampled_tps=a.get("sampled_tps"),
-            forced_tps=a.get("forced_tps"), error=a.get("error"), output=a["output"],
+            forced_tps=a.get("forced_tps"), max_draft=a.get("max_draft"), error=a.get("error"), output=a["output"],
         )
 
     def close(self) -> None:

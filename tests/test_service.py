@@ -233,6 +233,7 @@ def test_warmup_reports_the_warm_model(service: Service, settings: Settings, war
     report = job.return_value()
     assert report["model"] == registry.SMALL_MODEL and report["already_warm"] is True
     assert report["prefix_tokens"] > 100 and report["load_s"] > 0 and report["worker"] == "test-worker"
+    assert 0 <= report["max_draft"] <= settings.max_draft  # within the measured exact batch
 
 
 def test_jobs_of_a_dead_worker_are_recovered(service: Service, settings: Settings) -> None:

@@ -212,7 +212,7 @@ class ConstrainedDecoder:
         ptr = llama_cpp.llama_get_logits_ith(self.llm._ctx.ctx, -1)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
 
-    def _eval_batch(self, tokens: list[int]) -> list[np.ndarray]:
+    def eval_batch(self, tokens: list[int]) -> list[np.ndarray]:
         """Evaluate ``tokens`` as one batch after the cached ones; returns the logits after each.
 
         Row ``i`` holds the model's prediction for the position after ``tokens[i]``, which is what
@@ -323,9 +323,9 @@ class ConstrainedDecoder:
             round_start = now
             if done:
                 break
-            draft = forced.draft(max_draft) if forced is not None else []
+            draft = forced.draft(max_draft) if forced is not None and max_draft > 0 else []
             stats.drafted_tokens += len(draft)
-            rows = self._eval_batch([token, *draft])
+            rows = self.eval_batch([token, *draft])
             drafts = draft
         t_end = time.perf_counter()
         stats.prefill_s = (t_first or t_end) - t0

@@ -34,6 +34,7 @@ from text2pixi.decoding import ConstrainedDecoder, DecodeStats
 from text2pixi.errors import EmptyPrompt, GenerationFailed, OutputTruncated, PromptTooLong, Text2PixiError
 from text2pixi.fastforward import Drafter, FastForward
 from text2pixi.grammar import compact_gbnf
+from text2pixi.invariance import largest_exact_batch
 from text2pixi.lookup import LookupDraft
 from text2pixi.prompt import build_messages, build_refinement_messages
 from text2pixi.refinement import ordered_json, preserve
@@ -111,10 +112,9 @@ class Engine:
             n_batch=self.settings.n_batch,
             # The fast decoder evaluates forced tokens in batches and must write what the token-by-token
             # reference writes (tests/test_fast_decoding.py). llama.cpp's default attention switches
-            # kernels with the batch size, which flipped near-ties on some of the 32 SmolLM2 test prompts;
-            # flash attention works row by row: SmolLM2's logits are then bit-identical whatever the
-            # batch. Qwen's still differ slightly (up to 0.3 in one logit in a probe), so on Qwen
-            # a near-tie can still flip; the slow test checks its prompts.
+            # kernels with the batch size; flash attention works row by row at every batch size. The
+            # matmul kernels still switch (repacked gemm, tiled K-quants): prime() measures how
+            # large a batch stays exact (text2pixi.invariance) and drafts stay within it.
             flash_attn=True,
             seed=self.settings.seed,
             verbose=False,
@@ -135,6 +135,9 @@ class Engine:
         self._hooks = Hooks()
         self._hooks.on("parse:error", self._record_rejection)
         self.prefix_tokens = 0  # length of the primed system prefix; 0 until prime() ran
+        # The largest batch whose logits equal one-token logits on this model, threads and build
+        # (text2pixi.invariance); measured by prime(), and drafts stay one token below it.
+        self.exact_batch: int | None = None
         log.info("loaded %s in %.1fs (%d threads, n_ctx %d)", self.model_id, self.load_s,
                  self.settings.n_threads, self.settings.n_ctx)
 
@@ -169,6 +172,9 @@ class Engine:
         self.llm.n_tokens = 0
         self.llm.eval(tokens)
         self.prefix_tokens = len(tokens)
+        if self._fast_forward is not None and self.exact_batch is None:
+            # Measured here, right after the prefix, so at the KV length requests decode at.
+            self.exact_batch = largest_exact_batch(self._decoder, self.settings.max_draft + 1)
         return time.perf_counter() - t0
 
     def _chat_completion(self, *, messages: list[dict[str, Any]], response_format: dict[str, Any],
@@ -188,7 +194,7 @@ class Engine:
             seed=self._seed + len(self._attempts),
             sample_first=self.settings.decoder != "reference",
             forced=self._forced(schema),
-            max_draft=self.settings.max_draft,
+            max_draft=self.max_draft,
             # First attempts restart right after the primed prefix (deterministic output);
             # re-asks may also reuse the failed attempt they extend.
             max_reuse=self.prefix_tokens if not self._attempts else None,
@@ -234,6 +240,11 @@ class Engine:
         if self._reference is not None and self.lookup_drafts and self.settings.decoder == "fast":
             return LookupDraft(self.llm, self._reference, inner)
         return inner
+
+    @property
+    def max_draft(self) -> int:
+        """Most drafts one model call verifies: ``TEXT2PIXI_MAX_DRAFT``, within the exact batch size."""
+        return min(self.settings.max_draft, (self.exact_batch or 1) - 1)
 
     @property
     def last_attempts(self) -> list[AttemptStats]:

@@ -237,7 +237,8 @@ def run_warmup() -> dict[str, Any]:
     prime_s = 0.0 if already else engine.prime()
     return {"ok": True, "worker": _Warm.worker_name, "model": engine.model_id, "load_s": round(engine.load_s, 3),
             "prime_s": round(prime_s if not already else _Warm.prime_s, 3), "already_warm": already,
-            "prefix_tokens": engine.prefix_tokens, "n_threads": engine.settings.n_threads}
+            "prefix_tokens": engine.prefix_tokens, "n_threads": engine.settings.n_threads,
+            "max_draft": engine.max_draft}
 
 
 class WarmWorker(SimpleWorker):
