@@ -49,10 +49,11 @@ bench: setup  ## engine benchmark on the default model; writes bench/results/eng
 bench-overhead: up  ## gateway + function + queue overhead against the running stack
 	$(PY) bench/overhead.py
 
-PEER_PROMPTS ?= 8
+PEER_PROMPTS ?= 6
+# One thread: per worker as in the 2 x 1 local stack, and where drafts stay exact (docs/performance.md).
 bench-peer: setup  ## our engine (fast, reference) vs llama.cpp's llama-server + llama-bench, same model/threads/prompts
 	PYTHON=$(PY) scripts/build-llama-server.sh >/dev/null
-	$(PY) bench/peer.py --model "$(or $(MODEL),$(DEFAULT_MODEL))" --threads $(or $(THREADS),2) \
+	$(PY) bench/peer.py --model "$(or $(MODEL),$(DEFAULT_MODEL))" --threads $(or $(THREADS),1) \
 		--prompts $(PEER_PROMPTS) $(if $(SYSTEMS),--systems $(SYSTEMS))
 
 bench-memory: setup  ## peak RSS per worker for each model, KV cache at n_ctx, workers per 6Gi
