@@ -5,11 +5,8 @@
 # Prints the directory holding the two binaries.
 set -euo pipefail
 
-LLAMA_CPP_PYTHON_VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
-LLAMA_CMAKE_ARGS="${LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_CURL=OFF}"
-PYTHON="${PYTHON:-python3}"
-cache="${TEXT2PIXI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/text2pixi}"
-key=$(printf '%s %s' "$LLAMA_CPP_PYTHON_VERSION" "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
+# shellcheck source=scripts/llama-build-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/llama-build-env.sh"
 dir="$cache/llama-server/$LLAMA_CPP_PYTHON_VERSION-$key"
 bin="$dir/bin"
 

@@ -1,14 +1,11 @@
 #!/usr/bin/env bash
 # Build llama-cpp-python from source for AVX2/FMA once, and cache the wheel.
 # Prints the wheel's path. A second run with the same version and flags reuses the cached wheel.
-# The flags are the single source of truth for the local build and the Dockerfile (LLAMA_CMAKE_ARGS).
+# Version, flags and cache key come from llama-build-env.sh (shared with build-llama-server.sh).
 set -euo pipefail
 
-LLAMA_CPP_PYTHON_VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
-LLAMA_CMAKE_ARGS="${LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_CURL=OFF}"
-PYTHON="${PYTHON:-python3}"
-cache="${TEXT2PIXI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/text2pixi}"
-key=$(printf '%s %s' "$LLAMA_CPP_PYTHON_VERSION" "$LLAMA_CMAKE_ARGS" | sha256sum | cut -c1-12)
+# shellcheck source=scripts/llama-build-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/llama-build-env.sh"
 dir="$cache/wheels/llama-cpp-python-$LLAMA_CPP_PYTHON_VERSION-$key"
 
 mkdir -p "$dir"

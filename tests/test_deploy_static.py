@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "stack.yml"
 DOCKERFILE = ROOT / "templates" / "python3-llama" / "Dockerfile"
 TEMPLATE_YML = ROOT / "templates" / "python3-llama" / "template.yml"
-LOCAL_BUILD_SCRIPT = ROOT / "scripts" / "build-llama-wheel.sh"
+LOCAL_BUILD_SCRIPT = ROOT / "scripts" / "llama-build-env.sh"
 INFRA = ROOT / "infra"
 HELM_VALUES = INFRA / "k3s" / "values.yaml"
 INSTALL_SH = INFRA / "k3s" / "install.sh"
@@ -459,11 +459,11 @@ def cmake_flags(text: str) -> dict[str, str]:
 
 
 def local_build_defaults() -> tuple[str, str]:
-    """The local build's llama-cpp-python version and CMake flags (defaults in build-llama-wheel.sh)."""
+    """The local build's llama-cpp-python version and CMake flags (defaults in scripts/llama-build-env.sh)."""
     script = LOCAL_BUILD_SCRIPT.read_text(encoding="utf-8")
     version = re.search(r'LLAMA_CPP_PYTHON_VERSION="\$\{LLAMA_CPP_PYTHON_VERSION:-([^}]+)\}"', script)
     flags = re.search(r'LLAMA_CMAKE_ARGS="\$\{LLAMA_CMAKE_ARGS:-([^}]+)\}"', script)
-    assert version and flags, "scripts/build-llama-wheel.sh no longer has the expected defaults"
+    assert version and flags, "scripts/llama-build-env.sh no longer has the expected defaults"
     return version.group(1), flags.group(1)
 
 
@@ -471,7 +471,7 @@ def test_dockerfile_builds_llama_with_the_local_flags_plus_openblas() -> None:
     _, local = local_build_defaults()
     ours = cmake_flags(dockerfile().arg("CMAKE_ARGS"))
     for key, value in cmake_flags(local).items():
-        assert ours.get(key) == value, f"-D{key}={value} from scripts/build-llama-wheel.sh is not in the Dockerfile"
+        assert ours.get(key) == value, f"-D{key}={value} from scripts/llama-build-env.sh is not in the Dockerfile"
     assert ours["GGML_BLAS"] == "ON" and ours["GGML_BLAS_VENDOR"] == "OpenBLAS"
     builder = dockerfile().env("builder")
     assert builder["FORCE_CMAKE"] == "1"
