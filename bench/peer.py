@@ -186,16 +186,22 @@ def llama_bin_dir() -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
-def llama_bench(bin_dir: Path, model_path: Path, threads: int) -> dict[str, float]:
-    """llama-bench pp128 and tg64 (tokens/s, mean of its repetitions)."""
+def llama_bench(bin_dir: Path, model_path: Path, threads: int, depth: int = 0) -> dict[str, float]:
+    """llama-bench pp128 and tg64 (tokens/s, mean of its repetitions), on an empty context and at ``depth``.
+
+    Requests decode after the primed prefix (about 1.2k tokens), where attention costs more per token than
+    on llama-bench's default empty context: ``tg64@d<depth>`` is the ceiling at the depth they run at.
+    """
     out = subprocess.run(
         [str(bin_dir / "llama-bench"), "-m", str(model_path), "-t", str(threads), "-p", "128", "-n", "64",
-         "-r", "3", "-o", "json"],
+         "-d", ",".join(str(d) for d in sorted({0, depth})), "-r", "3", "-o", "json"],
         check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     rates: dict[str, float] = {}
     for row in json.loads(out.stdout):
         key = f"pp{row['n_prompt']}" if row["n_prompt"] else f"tg{row['n_gen']}"
+        if row.get("n_depth"):
+            key += f"@d{row['n_depth']}"
         rates[key] = round(float(row["avg_ts"]), 2)
     return rates
 
@@ -354,6 +360,9 @@ def summarize(samples: list[Sample], bench: dict[str, float], rss: dict[str, flo
         "fast / reference median wall": ratio(wall.get("fast"), wall.get("reference")),
         "fast sampled decode / llama-bench tg": ratio(systems.get("fast", {}).get("median_sampled_tps"),
                                                       bench.get("tg64")),
+        "fast sampled decode / llama-bench tg at the prompt depth": ratio(
+            systems.get("fast", {}).get("median_sampled_tps"),
+            next((v for k, v in bench.items() if k.startswith("tg64@d") and k.count("_") == 0), None)),
         "fast forced-token rate / sampled decode rate": ratio(systems.get("fast", {}).get("median_forced_tps"),
                                                               systems.get("fast", {}).get("median_sampled_tps")),
         "cold / warm time to first token (fast)": ratio(cold.get("fast"), systems.get("fast", {}).get("median_ttft_s")),
@@ -374,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gateway", default="http://127.0.0.1:8080", help="for the 'service' system")
     parser.add_argument("--api-key-file", type=Path, default=ROOT / ".stack" / "secrets" / "text2pixi-api-key")
     parser.add_argument("--skip-llama-bench", action="store_true")
+    parser.add_argument("--bench-depth", type=int, default=1170,
+                        help="llama-bench also measures at this context depth (the primed prefix plus a prompt)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--serve-engine", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -392,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     bench: dict[str, float] = {}
     bin_dir = llama_bin_dir() if "llama-server" in systems or not args.skip_llama_bench else None
     if bin_dir is not None and not args.skip_llama_bench:
-        bench = llama_bench(bin_dir, model_path, args.threads)
+        bench = llama_bench(bin_dir, model_path, args.threads, args.bench_depth)
         print(f"llama-bench: {bench}", flush=True)
 
     runners: dict[str, Any] = {}
@@ -438,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
         if bin_dir is not None and not args.skip_llama_bench:
             # The ceiling again at the end: on a shared host it drifts; the summary uses the mean.
-            after = llama_bench(bin_dir, model_path, args.threads)
+            after = llama_bench(bin_dir, model_path, args.threads, args.bench_depth)
             print(f"llama-bench (end): {after}", flush=True)
             bench = {f"{key}_start": value for key, value in bench.items()} | {
                 f"{key}_end": value for key, value in after.items()} | {

@@ -6,11 +6,13 @@ look-up drafts from the base, then ``refinement.preserve``) and checks the chang
 preservation, both for the model's own scene and for the scene after preservation. For speed it
 generates, fresh, a scene like each base ("similar output size"), and compares median wall times:
 the target is a refinement at most 1.2x a fresh request. The speed rounds interleave, per base scene,
-a fresh request, a refinement, and the same refinement without look-up drafts, so the load of a
-shared machine falls on all three alike; ``--speed-only`` skips the quality cases.
+a fresh request; a cold refinement (its head, the prefix plus the base scene, evaluated in the call);
+the same refinement after ``Engine.prepare_refinement`` kept the head's KV checkpoint, as an idle
+worker does after each job; and that one without look-up drafts. So the load of a shared machine falls
+on all of them alike. ``--speed-only`` skips the quality cases.
 
     .venv/bin/python bench/refine.py --threads 1            # default model, all cases
-    .venv/bin/python bench/refine.py --cases 6 --fresh-reps 1
+    .venv/bin/python bench/refine.py --cases 6 --speed-only   # speed only: fresh, cold and prepared refinements
 
 Results go to ``bench/results/refine-<model>-<time>.json`` and a summary is printed.
 """
@@ -75,7 +77,8 @@ def refine(engine: Engine, case: RefinementCase, max_tokens: int) -> dict[str, A
         return row
     final = check_case(case, result.scene)
     raw = check_case(case, Scene.model_validate_json(result.model_scene_json or result.scene_json))
-    row.update(valid=True, **timing(result), changed=final.changed, preserved=final.preserved,
+    row.update(valid=True, **timing(result), checkpoint=result.checkpoint, changed=final.changed,
+               preserved=final.preserved,
                problems=final.problems, raw_changed=raw.changed, raw_preserved=raw.preserved,
                raw_problems=raw.problems, reverted=result.reverted, scene=result.scene_json)
     return row
@@ -125,26 +128,41 @@ def main(argv: list[str] | None = None) -> int:
               f"prompt {row.get('prompt_tokens', '-')} (cached {row.get('cached_tokens', '-')}) "
               f"drafted {row.get('forced_tokens', '-')} changed={row.get('changed')} "
               f"preserved={row.get('preserved')} raw_preserved={row.get('raw_preserved')}", flush=True)
-    # Speed: per base scene, a fresh request, its first refinement case, and that case without look-up drafts.
-    first_case = {}
+    # Speed: per base scene, a fresh request, its first refinement case cold and prepared, and that case
+    # prepared but without look-up drafts.
+    first_case: dict[str, RefinementCase] = {}
     for case in load_cases(None):
         first_case.setdefault(base_name(case.base), case)
     fresh_rows: list[dict[str, Any]] = []
     speed: list[dict[str, Any]] = []
     plain: list[dict[str, Any]] = []
+    cold: list[dict[str, Any]] = []
     for _ in range(args.speed_rounds):
         for name, prompt in FRESH.items():
+            case = first_case[name]
             f = fresh(engine, name, prompt, args.max_tokens)
-            r = refine(engine, first_case[name], args.max_tokens)
+            engine.checkpoints.clear()
+            c = refine(engine, case, args.max_tokens)
+            engine.checkpoints.clear()
+            t0 = time.perf_counter()
+            engine.prepare_refinement(Scene.model_validate(case.base))
+            prepare_s = round(time.perf_counter() - t0, 3)
+            checkpoint_bytes = engine.checkpoints.nbytes  # the one just kept
+            r = refine(engine, case, args.max_tokens)
+            r["prepare_s"] = prepare_s
+            r["checkpoint_bytes"] = checkpoint_bytes
+            r["same_as_cold"] = r.get("scene") == c.get("scene")
             engine.lookup_drafts = False
-            p = refine(engine, first_case[name], args.max_tokens)
+            p = refine(engine, case, args.max_tokens)
             engine.lookup_drafts = True
             fresh_rows.append(f)
+            cold.append(c)
             speed.append(r)
             plain.append(p)
             print(f"  speed  {name:10} fresh {f.get('wall_s', 0):6.1f}s/{f.get('output_tokens', '-')} tok  "
-                  f"refine {r.get('wall_s', 0):6.1f}s/{r.get('output_tokens', '-')} tok  "
-                  f"no-lookup {p.get('wall_s', 0):6.1f}s/{p.get('output_tokens', '-')} tok", flush=True)
+                  f"cold {c.get('wall_s', 0):6.1f}s  prepared ({prepare_s:.1f}s ahead) "
+                  f"{r.get('wall_s', 0):6.1f}s/{r.get('output_tokens', '-')} tok same={r['same_as_cold']}  "
+                  f"no-lookup {p.get('wall_s', 0):6.1f}s", flush=True)
 
     valid = [r for r in refinements if r.get("valid")]
     summary = {
@@ -159,16 +177,30 @@ def main(argv: list[str] | None = None) -> int:
         "refine_median_prompt_tokens": median(speed, "prompt_tokens"),
         "fresh_median_prompt_tokens": median(fresh_rows, "prompt_tokens"),
         "no_lookup_median_wall_s": median(plain, "wall_s"),
+        "cold_median_wall_s": median(cold, "wall_s"),
+        "prepare_median_s": median(speed, "prepare_s"),
+        "checkpoint_median_mb": round((median(speed, "checkpoint_bytes") or 0) / 2**20, 1),
+        "prepared_same_as_cold": all(r.get("same_as_cold") for r in speed if r.get("valid")),
     }
     r, f = summary["refine_median_wall_s"], summary["fresh_median_wall_s"]
     summary["refine_over_fresh"] = round(r / f, 3) if r and f else None
+    c = summary["cold_median_wall_s"]
+    summary["cold_over_fresh"] = round(c / f, 3) if c and f else None
+    # "A fresh request of similar output size": per base, the pairs whose output sizes are within 25 %.
+    pairs = [(rr["wall_s"] / ff["wall_s"], cc["wall_s"] / ff["wall_s"])
+             for ff, rr, cc in zip(fresh_rows, speed, cold, strict=True)
+             if ff.get("valid") and rr.get("valid") and cc.get("valid")
+             and abs(rr["output_tokens"] - ff["output_tokens"]) <= 0.25 * ff["output_tokens"]]
+    summary["similar_size_pairs"] = len(pairs)
+    summary["similar_size_refine_over_fresh"] = round(statistics.median(p[0] for p in pairs), 3) if pairs else None
+    summary["similar_size_cold_over_fresh"] = round(statistics.median(p[1] for p in pairs), 3) if pairs else None
     rt, ft = summary["refine_median_output_tokens"], summary["fresh_median_output_tokens"]
     if r and f and rt and ft:
         summary["refine_over_fresh_per_token"] = round((r / rt) / (f / ft), 3)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"refine-{engine.model_id}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps({"summary": summary, "refinements": refinements, "fresh": fresh_rows,
-                                "speed_refinements": speed, "no_lookup": plain}, indent=1) + "\n")
+                                "speed_refinements": speed, "no_lookup": plain, "cold": cold}, indent=1) + "\n")
     print(json.dumps(summary, indent=1))
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0

@@ -90,13 +90,14 @@ def test_peer_benchmark_runs_on_the_small_model(tmp_path, monkeypatch):
         pytest.skip("llama-server not built (scripts/build-llama-server.sh) and no cmake to build it")
     code = peer.main(["--model", registry.SMALL_MODEL, "--threads", "1", "--n-ctx", "2048",
                       "--max-tokens", "64", "--prompts", "1", "--systems", "fast,reference,llama-server",
-                      "--out", str(tmp_path)])
+                      "--bench-depth", "256", "--out", str(tmp_path)])
     assert code == 0
     [report] = tmp_path.glob("peer-*.json")
     result = json.loads(report.read_text())
     systems = result["summary"]["systems"]
     assert set(systems) == {"fast", "reference", "llama-server"}
-    assert {"pp128", "tg64"} <= set(result["summary"]["llama_bench"])
+    assert {"pp128", "tg64", "tg64@d256"} <= set(result["summary"]["llama_bench"])
+    assert result["summary"]["ratios"]["fast sampled decode / llama-bench tg at the prompt depth"] > 0
     assert all(s["output_tokens"] > 0 and s["wall_s"] > 0 for s in result["samples"])
     assert all(v["peak_rss_mb"] > 50 for v in systems.values())
     # At temperature 0 our two paths write the same document, whatever its validity.

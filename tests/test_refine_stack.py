@@ -9,9 +9,11 @@ import time
 from typing import Any
 
 import pytest
+import redis
 import requests
+from rq import Queue
 
-from text2pixi.localstack import StackConfig
+from text2pixi.localstack import StackConfig, service_settings
 from text2pixi.scene import Scene
 
 pytestmark = [pytest.mark.model, pytest.mark.stack]
@@ -37,6 +39,16 @@ def wait_done(api: requests.Session, stack: StackConfig, job_id: str, timeout: f
             return view  # type: ignore[no-any-return]
         time.sleep(0.5)
     raise AssertionError(f"job {job_id} still running after {timeout}s")
+
+
+def wait_for_prepare_jobs(stack: StackConfig, timeout: float = 60) -> None:
+    """Until no prepare job is queued or running: a user's think time between an edit and a refinement."""
+    settings = service_settings(stack)
+    queue = Queue(settings.prepare_queue_name, connection=redis.Redis.from_url(settings.resolved_redis_url))
+    deadline = time.monotonic() + timeout
+    while queue.count or queue.intermediate_queue.get_job_ids() or queue.started_job_registry.count:
+        assert time.monotonic() < deadline, "prepare jobs still queued"
+        time.sleep(0.1)
 
 
 def translate(api: requests.Session, stack: StackConfig, body: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +107,8 @@ def test_edits_are_validated_strictly(api: requests.Session, stack: StackConfig,
 def test_refinement_records_its_parent_and_the_chain(api: requests.Session, stack: StackConfig,
                                                     root: dict[str, Any]) -> None:
     edited = call(api, stack, "POST", "/function/translate/edit",
-                  json={"base": root["id"], "scene": BASE_SCENE}).json()
+                  json={"base": root["id"], "scene": {**BASE_SCENE, "bg": "navy"}}).json()
+    wait_for_prepare_jobs(stack)
     view = translate(api, stack, {"prompt": "make the ball blue", "base": edited["id"],
                                   "options": {"max_tokens": 200}})
     history = call(api, stack, "GET", f"/function/status/{view['id']}/history").json()
@@ -108,9 +121,27 @@ def test_refinement_records_its_parent_and_the_chain(api: requests.Session, stac
     assert result["prompt"] == "make the ball blue"
     Scene.model_validate(result["scene"])
     assert isinstance(result["changed"], list) and isinstance(result["reverted"], list)
-    # The user turn held the base scene: the prompt is longer than a fresh one and its prefix was cached.
+    # The user turn held the base scene, after the cached prefix. The hand edit queued a prepare job, so the
+    # idle worker had evaluated that head already: the refinement started from its KV checkpoint.
     first = result["timings"]["attempts"][0]
-    assert first["cached_tokens"] > 500 and first["prompt_tokens"] > first["cached_tokens"] + 40
+    assert result["timings"]["checkpoint"] == "restored", result["timings"]
+    assert first["cached_tokens"] > 500 + 40 and first["prompt_tokens"] - first["cached_tokens"] < 60
+
+
+def test_a_refinement_right_after_its_base_starts_from_the_checkpoint_the_worker_kept(
+        api: requests.Session, stack: StackConfig) -> None:
+    """After a job, the idle worker evaluates the head of a refinement of its scene; the refinement then
+    evaluates only its instruction. Whether the refinement is queued before or after that preparation ends,
+    it starts from the checkpoint (a waiting refinement of the base does not make the worker skip it)."""
+    base = translate(api, stack, {"prompt": "a red circle"})  # as root: a prompt the weak model finishes
+    assert base["status"] == "finished", base
+    view = translate(api, stack, {"prompt": "make the circle blue", "base": base["id"],
+                                  "options": {"max_tokens": 300}})
+    assert view["status"] == "finished", view
+    timings = view["result"]["timings"]
+    assert timings["checkpoint"] == "restored", timings
+    first = timings["attempts"][0]
+    assert first["prompt_tokens"] - first["cached_tokens"] < 60  # the instruction's turn only
 
 
 def test_a_base_that_is_unknown_unfinished_or_failed_is_a_clear_4xx(api: requests.Session, stack: StackConfig,

@@ -30,6 +30,7 @@ from openai.types.completion_usage import CompletionUsage
 from pydantic import BaseModel, Field, ValidationError
 
 from text2pixi import registry
+from text2pixi.checkpoints import Checkpoints
 from text2pixi.decoding import ConstrainedDecoder, DecodeStats
 from text2pixi.errors import EmptyPrompt, GenerationFailed, OutputTruncated, PromptTooLong, Text2PixiError
 from text2pixi.fastforward import Drafter, FastForward
@@ -80,6 +81,9 @@ class Translation(BaseModel):
         None, description="a refinement's scene as the model wrote it, when preservation changed it")
     reverted: list[str] = Field(default_factory=list,
                                 description="paths a refinement set back to the base value (refinement.preserve)")
+    checkpoint: str | None = Field(
+        None, description="a refinement's head (prefix + base scene): 'restored' from a KV checkpoint or "
+        "'evaluated' in this call; None for fresh requests")
 
     @property
     def output_tokens(self) -> int:
@@ -130,6 +134,9 @@ class Engine:
         self._temperature = self.settings.temperature
         self._seed = self.settings.seed
         self._reference: str | None = None  # a refinement's base scene: the source of look-up drafts
+        self._head: list[int] | None = None  # a refinement's head tokens: where its first attempt starts
+        self._checkpoint: str | None = None  # how the current refinement's head got into the KV cache
+        self.checkpoints = Checkpoints(self.llm, self.settings.refine_checkpoints)
         self.lookup_drafts = True  # benchmarks switch it off to measure what the drafts save
         self._create = instructor.patch(create=self._chat_completion, mode=instructor.Mode.JSON_SCHEMA)
         self._hooks = Hooks()
@@ -195,9 +202,10 @@ class Engine:
             sample_first=self.settings.decoder != "reference",
             forced=self._forced(schema),
             max_draft=self.max_draft,
-            # First attempts restart right after the primed prefix (deterministic output);
-            # re-asks may also reuse the failed attempt they extend.
-            max_reuse=self.prefix_tokens if not self._attempts else None,
+            # First attempts restart right after the primed prefix, or a refinement's head, always
+            # evaluated the same way (deterministic output); re-asks may also reuse the failed attempt
+            # they extend.
+            max_reuse=self._start(tokens) if not self._attempts else None,
         )
         stats: DecodeStats = decoded.stats
         self._attempts.append(
@@ -233,6 +241,57 @@ class Engine:
                 total_tokens=stats.prompt_tokens + stats.output_tokens,
             ),
         )
+
+    def _start(self, tokens: list[int]) -> int:
+        """Where a first attempt's evaluation starts: after the primed prefix, or after a refinement's head.
+
+        A refinement's head (the prefix, then the user turn up to the end of the base scene) is restored
+        from its checkpoint when one is kept, else evaluated now as one call and kept. Both leave the
+        same KV state, so the output does not depend on which happened.
+        """
+        head = self._head
+        if head is None or len(head) >= len(tokens) or tokens[: len(head)] != head:
+            return self.prefix_tokens  # a fresh request, or a head the full prompt tokenizes differently
+        if self.checkpoints.restore(head):
+            self._checkpoint = "restored"
+        else:
+            self._evaluate_head(head)
+            self._checkpoint = "evaluated"
+        return len(head)
+
+    def _evaluate_head(self, head: list[int]) -> None:
+        """Evaluate ``head`` after the primed prefix as one call, always the same way, and keep its state."""
+        llm = self.llm
+        if llm.n_tokens < self.prefix_tokens or list(llm.input_ids[: self.prefix_tokens]) != head[: self.prefix_tokens]:
+            llm.n_tokens = 0  # the prefix is no longer in the cache (a restore failed): evaluate it as prime() does
+            llm.eval(head[: self.prefix_tokens])
+        llm.n_tokens = self.prefix_tokens  # eval() drops KV entries from n_tokens on
+        llm.eval(head[self.prefix_tokens:])
+        self.checkpoints.save(head)
+
+    def _refinement_head(self, base: Scene) -> list[int]:
+        """The tokens of a refinement of ``base`` up to the end of the base scene (before the instruction)."""
+        marker = "\x00"
+        text = self._formatter(messages=build_refinement_messages(base, marker)).prompt  # type: ignore[arg-type]
+        head = text[: text.index(marker)].rstrip(" ")  # the instruction's leading space belongs to its first token
+        return self.llm.tokenize(head.encode("utf-8"), add_bos=False, special=True)
+
+    def prepare_refinement(self, base: Scene) -> bool:
+        """Evaluate and keep the head of a future refinement of ``base`` (workers call it when idle).
+
+        Returns False when checkpoints are off or this head is already kept. Takes about as long as the
+        head's prefill (a few seconds on the default model and one thread).
+        """
+        if self.checkpoints.capacity <= 0:
+            return False
+        with self._lock:
+            if not self.prefix_tokens:
+                self._prime()
+            head = self._refinement_head(base)
+            if head in self.checkpoints:
+                return False
+            self._evaluate_head(head)
+            return True
 
     def _forced(self, schema: dict[str, Any]) -> Drafter | None:
         """The draft source: the schema's forced text, plus the base scene's tokens in a refinement."""
@@ -276,9 +335,11 @@ class Engine:
             self._temperature = self.settings.temperature if temperature is None else temperature
             self._seed = self.settings.seed if seed is None else seed
             self._reference = ordered_json(base) if base is not None else None
+            self._checkpoint = None
             messages = build_messages(text) if base is None else build_refinement_messages(base, text)
             t0 = time.perf_counter()
             prime_s = 0.0 if self.prefix_tokens else self._prime()
+            self._head = self._refinement_head(base) if base is not None and self.checkpoints.capacity > 0 else None
             try:
                 scene = self._create(
                     response_model=Scene,
@@ -307,6 +368,7 @@ class Engine:
                 ) from None
             finally:
                 self._reference = None
+                self._head = None
             model_scene_json: str | None = None
             reverted: list[str] = []
             if base is not None:
@@ -323,6 +385,7 @@ class Engine:
                 attempts=list(self._attempts),
                 prime_s=round(prime_s, 4),
                 wall_s=round(wall, 4),
+                checkpoint=self._checkpoint,
             )
 
 

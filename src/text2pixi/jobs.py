@@ -45,6 +45,9 @@ releases it only when the clean-up completes, so a worker killed (or a Redis res
 would stop every recovery for 15 minutes; ours expires on its own well within a job's timeout."""
 TRANSLATE_FUNC = "text2pixi.worker.run_translation"
 WARMUP_FUNC = "text2pixi.worker.run_warmup"
+PREPARE_FUNC = "text2pixi.worker.run_prepare"
+PREPARE_TTL = 60
+"""Seconds a queued ``prepare`` job stays useful: after that the user has moved on, or the workers are busy."""
 
 
 class JobStatus(StrEnum):
@@ -210,6 +213,38 @@ class Jobs:
             return len(Worker.all(queue=self.queue))
         except redis.RedisError:
             return 0
+
+    def enqueue_prepare(self, result_id: str, copies: int) -> int:
+        """Ask up to ``copies`` idle workers to get a refinement of ``result_id`` ready (text2pixi.checkpoints).
+
+        Best effort and low priority: nothing is queued while translations wait, the jobs expire after
+        :data:`PREPARE_TTL` seconds, and a Redis error only costs the speed-up. Returns how many were queued.
+        """
+        if self.settings.refine_checkpoints <= 0 or copies <= 0:
+            return 0
+        try:
+            if self.others_waiting(result_id):
+                return 0
+            prepare = Queue(self.settings.prepare_queue_name, connection=self.redis)
+            for _ in range(copies):
+                prepare.enqueue(PREPARE_FUNC, result_id, ttl=PREPARE_TTL, result_ttl=0, failure_ttl=PREPARE_TTL,
+                                job_timeout=self.settings.job_timeout,
+                                description=f"prepare a refinement of {result_id}")
+        except redis.RedisError as exc:
+            log.info("prepare job for %s not queued: %s", result_id, exc)
+            return 0
+        return copies
+
+    def others_waiting(self, result_id: str, look: int = 8) -> bool:
+        """Whether translations wait that are not refinements of ``result_id`` (those come before preparing).
+
+        A waiting refinement of ``result_id`` itself does not count: preparing its head first costs it nothing.
+        """
+        for job in self.queue.get_jobs(0, look - 1):
+            payload = job.args[0] if job.args else {}
+            if not (isinstance(payload, dict) and payload.get("base") == result_id):
+                return True
+        return self.queue.count > look
 
     def fetch(self, job_id: str) -> Job | None:
         try:

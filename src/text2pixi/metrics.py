@@ -17,3 +17,6 @@ JOBS = Counter("text2pixi_jobs_total", "translation jobs by outcome", ["outcome"
 def exposition() -> tuple[bytes, str]:
     """The text exposition of this process's metrics and its content type."""
     return generate_latest(), CONTENT_TYPE_LATEST
+CHECKPOINTS = Counter("text2pixi_refine_checkpoints_total",
+                      "refinement heads: prepared ahead of time by an idle worker, or at a refinement "
+                      "restored from a checkpoint or evaluated in the job", ["event"])

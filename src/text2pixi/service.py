@@ -276,6 +276,7 @@ class Service:
         }
         self.store.put_result(result_id, document,
                               gzip.compress(page.encode("utf-8"), 6, mtime=0) if page is not None else None)
+        self.jobs.enqueue_prepare(result_id, copies=1)  # a "refine" of a hand edit often follows
         view = JobView(id=result_id, status=JobStatus.FINISHED, ended_at=document["finished_at"], result=document)
         return json_response(201, view.model_dump(mode="json"), {"Location": f"/function/status/{result_id}"})
 

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         "reference: full-vocabulary grammar mask at every step, as llama-cpp-python's own grammar path",
     )
     max_draft: int = Field(16, ge=1, le=64, description="most forced tokens evaluated in one batch")
+    refine_checkpoints: int = Field(
+        4, ge=0, le=64,
+        description="KV states of refinement heads (prefix + base scene) kept per worker; 0 turns them off",
+    )
     pixi_js: Path | None = Field(
         None, description="path to pixi.js's IIFE build (pixi.min.js); default: the npm copy in cache_dir"
     )
@@ -60,6 +64,12 @@ class Settings(BaseSettings):
     # --- the service: queue, storage, HTTP ---------------------------------------------------
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for the RQ queue and job state")
     queue_name: str = Field("text2pixi", description="RQ queue the functions enqueue to and workers read")
+
+    @property
+    def prepare_queue_name(self) -> str:
+        """The low-priority queue of 'prepare a refinement head' jobs that idle workers take."""
+        return f"{self.queue_name}-prepare"
+
     max_queue_depth: int = Field(32, ge=1, description="queued jobs beyond which translate answers 429")
     job_timeout: int = Field(180, ge=10, description="seconds a job may run before RQ stops it")
     job_retries: int = Field(2, ge=0, le=10, description="re-runs of a job whose worker died or timed out")

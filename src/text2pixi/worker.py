@@ -7,6 +7,11 @@ TTL: if the process is killed mid-job, its entry in the started-job registry exp
 seconds and the next registry clean-up (every ``maintenance_interval`` seconds in any worker, and
 on every ``status`` call) requeues the job while it has retries left, or fails it with a reason.
 RQ's defaults would leave it "started" for up to ten minutes.
+
+Idle workers also get refinements ready (``text2pixi.checkpoints``): after a job, a worker with
+nothing queued evaluates the head of a refinement of the scene it just wrote and keeps its KV state,
+and it queues a ``prepare`` job on a low-priority queue so that another idle worker does the same (RQ
+hands the next job to whichever worker waits longest, usually not the one that just finished).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from text2pixi.callbacks import deliver
 from text2pixi.codegen import render_module, render_page
 from text2pixi.engine import Engine, Translation
 from text2pixi.errors import BaseFailed, BaseNotFound, GenerationError, ServiceUnavailable, Text2PixiError
-from text2pixi.jobs import TranslateRequest, cleaning_lock, signal_done
+from text2pixi.jobs import Jobs, TranslateRequest, cleaning_lock, signal_done
 from text2pixi.pixi_bundle import load_pixi_js
 from text2pixi.refinement import changed_paths
 from text2pixi.scene import Scene
@@ -61,6 +66,7 @@ class _Warm:
     pages: PageCompressor = PageCompressor("")
     prime_s: float = 0.0
     worker_name: str = ""
+    last_scene: tuple[str, Scene] | None = None  # the last job's (result id, scene): a refinement may follow
 
 
 def setup(settings: Settings) -> Engine:
@@ -93,7 +99,7 @@ def _document(job_id: str, request: TranslateRequest, result: Translation, js: s
         "scene_json": result.scene_json,
         "js": js,
         "page_sha256": sha256_text(page),
-        "timings": {"wall_s": result.wall_s, "prime_s": result.prime_s,
+        "timings": {"wall_s": result.wall_s, "prime_s": result.prime_s, "checkpoint": result.checkpoint,
                     "attempts": [a.model_dump() for a in result.attempts]},
         "output_tokens": result.output_tokens,
         "reverted": result.reverted,
@@ -218,7 +224,39 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
     log.info("job %s: %d scene(s), %d tokens, %.2fs%s", job_id, len(results), tokens, elapsed,
              f", base {request.base}" if request.base else "")
     _callback(job, {"id": job_id, "status": "finished", "result": document}, settings)
+    _Warm.last_scene = (job_id, results[0].scene)
+    if results[0].checkpoint:
+        metrics.CHECKPOINTS.labels(results[0].checkpoint).inc()
     return {"ok": True, "output_tokens": tokens, "wall_s": round(wall, 4), "variants": len(results)}
+
+
+def run_prepare(result_id: str) -> dict[str, Any]:
+    """The ``prepare`` job: keep the KV checkpoint of a refinement of result ``result_id`` (best effort).
+
+    Skipped when other translations are waiting (they come first) or the result has no scene; never raises
+    for those, since nobody waits for this job.
+    """
+    engine, store, settings = _Warm.engine, _Warm.store, _Warm.settings
+    if engine is None or store is None or settings is None:
+        raise RuntimeError("worker is not warm: run jobs through `text2pixi worker`")
+    job = get_current_job()
+    if job is not None and Jobs(settings, job.connection).others_waiting(result_id):
+        return {"ok": True, "prepared": False, "reason": "translations are waiting"}
+    document = store.get_result(result_id)
+    if not document or document.get("error") or not document.get("scene"):
+        return {"ok": True, "prepared": False, "reason": "no scene"}
+    prepared = _prepare(engine, Scene.model_validate(document["scene"]), result_id)
+    return {"ok": True, "prepared": prepared, "worker": _Warm.worker_name}
+
+
+def _prepare(engine: Engine, scene: Scene, result_id: str) -> bool:
+    t0 = time.perf_counter()
+    prepared = engine.prepare_refinement(scene)
+    if prepared:
+        metrics.CHECKPOINTS.labels("prepared").inc()
+        log.info("refinement head of %s prepared in %.2fs (%d kept)", result_id, time.perf_counter() - t0,
+                 len(engine.checkpoints))
+    return prepared
 
 
 def _callback(job: Job | None, body: dict[str, Any], settings: Settings) -> None:
@@ -290,6 +328,23 @@ class WarmWorker(SimpleWorker):
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
         super().handle_job_success(job, queue, started_job_registry, execution)
         signal_done(self.connection, job.id)  # after RQ stored FINISHED: a woken waiter sees it
+        self._get_refinements_ready()
+
+    def _get_refinements_ready(self) -> None:
+        """After a translation, with nothing queued: prepare its refinement here and on another idle worker."""
+        last, _Warm.last_scene = _Warm.last_scene, None
+        engine, settings = _Warm.engine, _Warm.settings
+        if last is None or engine is None or settings is None or settings.refine_checkpoints <= 0:
+            return
+        result_id, scene = last
+        try:
+            jobs = Jobs(settings, self.connection)
+            if jobs.others_waiting(result_id):
+                return  # translations are waiting: they come first
+            jobs.enqueue_prepare(result_id, copies=jobs.worker_count() - 1)  # the others
+            _prepare(engine, scene, result_id)  # and here
+        except Exception:  # a missed speed-up, never a failed worker
+            log.exception("preparing the refinement of %s failed", result_id)
 
     def handle_job_failure(self, job: Job, queue: Queue, started_job_registry: Any = None, exc_string: str = "",
                            execution: Execution | None = None) -> None:
@@ -365,8 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr="127.0.0.1")
     connection = redis.Redis.from_url(settings.resolved_redis_url)
-    queue = Queue(settings.queue_name, connection=connection)
-    worker = WarmWorker([queue], connection=connection, name=args.name,
+    queues = [Queue(settings.queue_name, connection=connection)]
+    if settings.refine_checkpoints > 0:  # listed second: RQ takes translations first
+        queues.append(Queue(settings.prepare_queue_name, connection=connection))
+    worker = WarmWorker(queues, connection=connection, name=args.name,
                         maintenance_interval=args.maintenance_interval,
                         beat_interval=settings.heartbeat_interval)
     settings.ready_file.parent.mkdir(parents=True, exist_ok=True)
