@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.backends import RedisServer
+from text2pixi import worker
 from text2pixi.checkpoints import Checkpoints
 from text2pixi.engine import Engine
 from text2pixi.errors import GenerationError
+from text2pixi.jobs import Jobs, TranslateRequest
 from text2pixi.scene import Scene
+from text2pixi.settings import Settings
 
 pytestmark = pytest.mark.model
 
@@ -73,3 +78,47 @@ def test_checkpoints_off_evaluate_the_whole_refinement_prompt_in_the_call(engine
 def test_a_checkpoint_is_only_saved_for_what_the_cache_holds(engine: Engine) -> None:
     with pytest.raises(ValueError, match="does not hold exactly"):
         engine.checkpoints.save([1, 2, 3])
+
+
+def test_a_cancelled_preparation_stops_at_once_keeps_nothing_and_leaves_the_engine_clean(engine: Engine) -> None:
+    cancel = threading.Event()
+    cancel.set()  # a translation is already waiting
+    assert engine.prepare_refinement(BASES[0], cancel=cancel) is False
+    assert len(engine.checkpoints) == 0 and engine.llm.n_tokens == engine.prefix_tokens
+    # Cancelled while llama.cpp evaluates the head (or finished first: then it is kept, as usual).
+    cancel = threading.Event()
+    threading.Timer(0.01, cancel.set).start()
+    prepared = engine.prepare_refinement(BASES[1], cancel=cancel)
+    assert (engine._refinement_head(BASES[1]) in engine.checkpoints) is prepared
+    # What follows an aborted evaluation is what follows none.
+    after_abort = engine.translate("make the ball green", base=BASES[0], max_tokens=400)
+    engine.checkpoints.clear()
+    engine.prepare_refinement(BASES[2])
+    engine.checkpoints.clear()
+    clean = engine.translate("make the ball green", base=BASES[0], max_tokens=400)
+    assert after_abort.checkpoint == clean.checkpoint == "evaluated"
+    assert after_abort.scene_json == clean.scene_json
+
+
+@pytest.fixture()
+def jobs(tmp_path: Path) -> Iterator[Jobs]:
+    """The queue on a real redis-server of its own."""
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        yield Jobs(Settings(redis_url=server.url))
+    finally:
+        server.stop()
+
+
+def test_an_idle_worker_gives_way_to_a_translation_but_not_to_a_refinement_of_the_same_base(
+        engine: Engine, jobs: Jobs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's preparation watches the queue: another translation waiting stops it within a poll; a
+    refinement of the scene being prepared does not (it is the one the preparation is for)."""
+    monkeypatch.setattr(worker, "PREPARE_POLL_S", 0.001)
+    jobs.enqueue(TranslateRequest(prompt="make it blue", base="a" * 32))
+    assert worker._prepare(engine, BASES[0], "a" * 32, jobs) is True
+    assert engine._refinement_head(BASES[0]) in engine.checkpoints
+    jobs.enqueue(TranslateRequest(prompt="three red squares"))
+    assert jobs.others_waiting("b" * 32) and jobs.enqueue_prepare("b" * 32, copies=1) == 0
+    assert worker._prepare(engine, BASES[1], "b" * 32, jobs) is False
+    assert engine._refinement_head(BASES[1]) not in engine.checkpoints

@@ -11,15 +11,19 @@ semantic checks can fail.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import instructor
+import llama_cpp
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
 from llama_cpp import Llama
@@ -249,6 +253,7 @@ class Engine:
         from its checkpoint when one is kept, else evaluated now as one call and kept. Both leave the
         same KV state, so the output does not depend on which happened.
         """
+        self._ensure_prefix(tokens)
         head = self._head
         if head is None or len(head) >= len(tokens) or tokens[: len(head)] != head:
             return self.prefix_tokens  # a fresh request, or a head the full prompt tokenizes differently
@@ -259,14 +264,21 @@ class Engine:
             self._checkpoint = "evaluated"
         return len(head)
 
+    def _ensure_prefix(self, tokens: list[int]) -> None:
+        """Make sure the KV cache starts with the primed prefix (``tokens[:prefix_tokens]``), evaluated as prime() does.
+
+        It always does, except after a failed restore or a cancelled preparation cut into it.
+        """
+        llm, n = self.llm, self.prefix_tokens
+        if llm.n_tokens < n or list(llm.input_ids[:n]) != tokens[:n]:
+            llm.n_tokens = 0
+            llm.eval(tokens[:n])
+
     def _evaluate_head(self, head: list[int]) -> None:
         """Evaluate ``head`` after the primed prefix as one call, always the same way, and keep its state."""
-        llm = self.llm
-        if llm.n_tokens < self.prefix_tokens or list(llm.input_ids[: self.prefix_tokens]) != head[: self.prefix_tokens]:
-            llm.n_tokens = 0  # the prefix is no longer in the cache (a restore failed): evaluate it as prime() does
-            llm.eval(head[: self.prefix_tokens])
-        llm.n_tokens = self.prefix_tokens  # eval() drops KV entries from n_tokens on
-        llm.eval(head[self.prefix_tokens:])
+        self._ensure_prefix(head)
+        self.llm.n_tokens = self.prefix_tokens  # eval() drops KV entries from n_tokens on
+        self.llm.eval(head[self.prefix_tokens:])
         self.checkpoints.save(head)
 
     def _refinement_head(self, base: Scene) -> list[int]:
@@ -276,11 +288,13 @@ class Engine:
         head = text[: text.index(marker)].rstrip(" ")  # the instruction's leading space belongs to its first token
         return self.llm.tokenize(head.encode("utf-8"), add_bos=False, special=True)
 
-    def prepare_refinement(self, base: Scene) -> bool:
+    def prepare_refinement(self, base: Scene, cancel: threading.Event | None = None) -> bool:
         """Evaluate and keep the head of a future refinement of ``base`` (workers call it when idle).
 
-        Returns False when checkpoints are off or this head is already kept. Takes about as long as the
-        head's prefill (a few seconds on the default model and one thread).
+        Takes about as long as the head's prefill (a few seconds on the default model and one thread), so
+        an idle worker passes ``cancel`` and sets it when a translation arrives: llama.cpp then stops within
+        one graph node (its abort callback) and nothing is kept. Returns False when checkpoints are off,
+        this head is already kept, or the preparation was cancelled.
         """
         if self.checkpoints.capacity <= 0:
             return False
@@ -290,7 +304,17 @@ class Engine:
             head = self._refinement_head(base)
             if head in self.checkpoints:
                 return False
-            self._evaluate_head(head)
+            if cancel is None:
+                self._evaluate_head(head)
+                return True
+            with _abort_when(self.llm, cancel):
+                try:
+                    self._evaluate_head(head)
+                except RuntimeError:  # llama_decode returned 2: aborted (llama.cpp dropped that batch's KV)
+                    if not cancel.is_set():
+                        raise
+                    self.llm.n_tokens = min(self.llm.n_tokens, self.prefix_tokens)
+                    return False
             return True
 
     def _forced(self, schema: dict[str, Any]) -> Drafter | None:
@@ -387,6 +411,18 @@ class Engine:
                 wall_s=round(wall, 4),
                 checkpoint=self._checkpoint,
             )
+
+
+@contextmanager
+def _abort_when(llm: Llama, cancel: threading.Event) -> Iterator[None]:
+    """llama.cpp's abort callback, set only for this block: it runs after every graph node, a cost that the
+    token-by-token decoding loop should not pay."""
+    callback = llama_cpp.ggml_abort_callback(lambda _data: cancel.is_set())
+    llama_cpp.llama_set_abort_callback(llm._ctx.ctx, callback, None)
+    try:
+        yield
+    finally:
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, ctypes.cast(0, llama_cpp.ggml_abort_callback), None)
 
 
 def _content(completion: Any) -> str:

@@ -54,6 +54,8 @@ VARIANT_SEED_STRIDE = 7919
 """Seeds of variant k are ``seed + k * stride (+ retry)``: far apart, and reproducible from the request."""
 VARIANT_EXTRA_TRIES = 2
 """Further generations for one variant whose scene repeats an earlier one (distinct = different scene JSON)."""
+PREPARE_POLL_S = 0.05
+"""How often a worker preparing a refinement head looks for translations to give way to."""
 
 
 class _Warm:
@@ -245,17 +247,40 @@ def run_prepare(result_id: str) -> dict[str, Any]:
     document = store.get_result(result_id)
     if not document or document.get("error") or not document.get("scene"):
         return {"ok": True, "prepared": False, "reason": "no scene"}
-    prepared = _prepare(engine, Scene.model_validate(document["scene"]), result_id)
+    jobs = Jobs(settings, job.connection) if job is not None else None
+    prepared = _prepare(engine, Scene.model_validate(document["scene"]), result_id, jobs)
     return {"ok": True, "prepared": prepared, "worker": _Warm.worker_name}
 
 
-def _prepare(engine: Engine, scene: Scene, result_id: str) -> bool:
+def _prepare(engine: Engine, scene: Scene, result_id: str, jobs: Jobs | None) -> bool:
+    """Prepare a refinement head, giving way within milliseconds to a translation that arrives meanwhile."""
+    cancel, done = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while jobs is not None and not done.wait(PREPARE_POLL_S):
+            try:
+                if jobs.others_waiting(result_id):
+                    cancel.set()
+                    return
+            except redis.RedisError:
+                return  # no news from the queue: finish the preparation
+
+    watcher = threading.Thread(target=watch, name="prepare-watch", daemon=True)
+    watcher.start()
     t0 = time.perf_counter()
-    prepared = engine.prepare_refinement(scene)
+    try:
+        prepared = engine.prepare_refinement(scene, cancel=cancel)
+    finally:
+        done.set()
+        watcher.join(timeout=5)
     if prepared:
         metrics.CHECKPOINTS.labels("prepared").inc()
         log.info("refinement head of %s prepared in %.2fs (%d kept)", result_id, time.perf_counter() - t0,
                  len(engine.checkpoints))
+    elif cancel.is_set():
+        metrics.CHECKPOINTS.labels("cancelled").inc()
+        log.info("refinement head of %s: preparation gave way to a translation after %.2fs", result_id,
+                 time.perf_counter() - t0)
     return prepared
 
 
@@ -342,7 +367,7 @@ class WarmWorker(SimpleWorker):
             if jobs.others_waiting(result_id):
                 return  # translations are waiting: they come first
             jobs.enqueue_prepare(result_id, copies=jobs.worker_count() - 1)  # the others
-            _prepare(engine, scene, result_id)  # and here
+            _prepare(engine, scene, result_id, jobs)  # and here
         except Exception:  # a missed speed-up, never a failed worker
             log.exception("preparing the refinement of %s failed", result_id)
 
