@@ -242,12 +242,12 @@ def run_prepare(result_id: str) -> dict[str, Any]:
     if engine is None or store is None or settings is None:
         raise RuntimeError("worker is not warm: run jobs through `text2pixi worker`")
     job = get_current_job()
-    if job is not None and Jobs(settings, job.connection).others_waiting(result_id):
+    jobs = Jobs(settings, job.connection) if job is not None else None
+    if jobs is not None and jobs.others_waiting(result_id):
         return {"ok": True, "prepared": False, "reason": "translations are waiting"}
     document = store.get_result(result_id)
     if not document or document.get("error") or not document.get("scene"):
         return {"ok": True, "prepared": False, "reason": "no scene"}
-    jobs = Jobs(settings, job.connection) if job is not None else None
     prepared = _prepare(engine, Scene.model_validate(document["scene"]), result_id, jobs)
     return {"ok": True, "prepared": prepared, "worker": _Warm.worker_name}
 
