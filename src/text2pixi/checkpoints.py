@@ -15,64 +15,43 @@ slower" starts after the base scene instead of before it.
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import llama_cpp
-import numpy as np
 from llama_cpp import Llama
 
 SEQ_ID = 0
 """The one sequence the engine decodes on."""
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    """The KV cells of one sequence after evaluating ``n_tokens`` tokens (no logits: the next call makes them)."""
-
-    n_tokens: int
-    data: bytes
-
-
-def key(tokens: Sequence[int]) -> str:
-    """A short digest of a token sequence: the cache key (the tokens themselves are compared on use)."""
-    return hashlib.sha256(np.asarray(tokens, dtype=np.int32).tobytes()).hexdigest()
-
-
 class Checkpoints:
-    """A bounded LRU of KV states of one :class:`~llama_cpp.Llama`, by the tokens they hold.
+    """A bounded LRU of KV states of one :class:`~llama_cpp.Llama`, keyed by the tokens they hold.
 
-    Not thread-safe towards the model: callers hold the engine's lock. ``capacity`` 0 keeps nothing.
+    A state is the KV cells of the sequence, without logits (the call after a restore makes them). Not
+    thread-safe: callers hold the engine's lock. ``capacity`` 0 keeps nothing.
     """
 
     def __init__(self, llm: Llama, capacity: int) -> None:  # noqa: D107
         self._llm = llm
         self.capacity = capacity
-        self._states: OrderedDict[str, tuple[tuple[int, ...], Checkpoint]] = OrderedDict()
-        self._guard = threading.Lock()  # for the counters and the dict, read by stats() from any thread
+        self._states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def __contains__(self, tokens: Sequence[int]) -> bool:
-        with self._guard:
-            entry = self._states.get(key(tokens))
-        return entry is not None and entry[0] == tuple(tokens)
+        return tuple(tokens) in self._states
 
     def __len__(self) -> int:
         return len(self._states)
 
     @property
     def nbytes(self) -> int:
-        with self._guard:
-            return sum(len(cp.data) for _, cp in self._states.values())
+        return sum(len(data) for data in self._states.values())
 
     def clear(self) -> None:
         """Drop every checkpoint (benchmarks measure the cold path with it)."""
-        with self._guard:
-            self._states.clear()
+        self._states.clear()
 
     def save(self, tokens: Sequence[int]) -> None:
         """Keep the model's current KV state, which must hold exactly ``tokens`` (and nothing after)."""
@@ -87,31 +66,29 @@ class Checkpoints:
         written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, SEQ_ID)
         if written == 0 or written > size:
             raise RuntimeError(f"llama_state_seq_get_data wrote {written} of {size} bytes")
-        checkpoint = Checkpoint(n_tokens=len(tokens), data=ctypes.string_at(buffer, written))
-        with self._guard:
-            self._states[key(tokens)] = (tuple(tokens), checkpoint)
-            self._states.move_to_end(key(tokens))
-            while len(self._states) > self.capacity:
-                self._states.popitem(last=False)
+        key = tuple(tokens)
+        self._states[key] = ctypes.string_at(buffer, written)
+        self._states.move_to_end(key)
+        while len(self._states) > self.capacity:
+            self._states.popitem(last=False)
 
     def restore(self, tokens: Sequence[int]) -> bool:
         """Load the state saved for exactly ``tokens``; False (and the model untouched) if there is none."""
-        with self._guard:
-            entry = self._states.get(key(tokens))
-            if entry is None or entry[0] != tuple(tokens):
-                self.misses += 1
-                return False
-            self._states.move_to_end(key(tokens))
-            self.hits += 1
-        checkpoint = entry[1]
+        key = tuple(tokens)
+        data = self._states.get(key)
+        if data is None:
+            self.misses += 1
+            return False
+        self._states.move_to_end(key)
+        self.hits += 1
         llm = self._llm
         ctx = llm._ctx.ctx
         llm._ctx.kv_cache_seq_rm(SEQ_ID, 0, -1)
-        buffer = (ctypes.c_uint8 * len(checkpoint.data)).from_buffer_copy(checkpoint.data)
-        read = llama_cpp.llama_state_seq_set_data(ctx, buffer, len(checkpoint.data), SEQ_ID)
-        if read != len(checkpoint.data):
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        read = llama_cpp.llama_state_seq_set_data(ctx, buffer, len(data), SEQ_ID)
+        if read != len(data):
             llm.n_tokens = 0  # the cache is in an unknown state: make the next call evaluate everything
-            raise RuntimeError(f"llama_state_seq_set_data read {read} of {len(checkpoint.data)} bytes")
-        llm.input_ids[: checkpoint.n_tokens] = tokens
-        llm.n_tokens = checkpoint.n_tokens
+            raise RuntimeError(f"llama_state_seq_set_data read {read} of {len(data)} bytes")
+        llm.input_ids[: len(key)] = key
+        llm.n_tokens = len(key)
         return True
