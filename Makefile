@@ -72,7 +72,7 @@ chaos: setup-test  ## faults (CHAOS_ROUNDS x 6 kinds), fuzzing, overload and the
 	$(PY) -m tests.faults.fuzz --count $(FUZZ_COUNT) --json $(RELIABILITY)/fuzz.json
 	$(PY) -m tests.faults.overload --factor $(OVERLOAD_FACTOR) --duration $(OVERLOAD_SECONDS) \
 		--json $(RELIABILITY)/overload.json
-	TEXT2PIXI_INJECTION_COUNT=$(INJECTION_COUNT) $(PY) -m pytest -q -s tests/test_injection_browser.py
+	TEXT2PIXI_INJECTION_COUNT=$(INJECTION_COUNT) $(PY) -m pytest -q -s tests/browser/test_injection_browser.py
 
 fuzz: setup-test  ## FUZZ_COUNT generated requests against every documented endpoint
 	$(PY) -m tests.faults.fuzz --count $(FUZZ_COUNT) --json $(RELIABILITY)/fuzz.json

@@ -25,11 +25,11 @@ import sys
 import time
 from pathlib import Path
 
+from text2pixi.core.errors import GenerationError
+from text2pixi.core.prompt import build_messages
+from text2pixi.core.scene import scene_json_schema
 from text2pixi.engine import Engine
-from text2pixi.errors import GenerationError
-from text2pixi.grammar import compact_gbnf
-from text2pixi.prompt import build_messages
-from text2pixi.scene import scene_json_schema
+from text2pixi.engine.grammar import compact_gbnf
 from text2pixi.settings import Settings
 
 PROMPTS = {

@@ -48,8 +48,8 @@ def _vm(field: str) -> float:
 def child(model: str, threads: int, n_ctx: int) -> int:
     """Measure one worker-like process and print one JSON line."""
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    from text2pixi.core.errors import GenerationError
     from text2pixi.engine import Engine
-    from text2pixi.errors import GenerationError
     from text2pixi.settings import Settings
 
     before = _vm("VmRSS")

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import requests
 
-from text2pixi import localstack, registry
-from text2pixi.localstack import StackConfig, free_port
+from text2pixi import registry
+from text2pixi.ops import localstack
+from text2pixi.ops.localstack import StackConfig, free_port
 
 PROMPTS = ["a pink rectangle", "one green circle"]
 

@@ -15,7 +15,7 @@ All systems run on the same model file, thread count, context size and prompt se
 Each system lives in its own process for the whole run (the engines in child processes of this
 script), so peak RSS is per system; requests go to one system at a time, rotating the order per
 prompt so slow drift on the machine spreads evenly. Every system gets the same chat messages
-(system prompt and examples from ``text2pixi.prompt``) and a warm-up request before timing.
+(system prompt and examples from ``text2pixi.core.prompt``) and a warm-up request before timing.
 
     python bench/peer.py --model qwen2.5-coder-1.5b-instruct-q4_k_m --threads 2 --prompts 8
 
@@ -40,9 +40,9 @@ from typing import Any
 import requests
 
 from text2pixi import registry
-from text2pixi.localstack import free_port, wait_until
-from text2pixi.prompt import build_messages
-from text2pixi.scene import Scene, scene_json_schema
+from text2pixi.core.prompt import build_messages
+from text2pixi.core.scene import Scene, scene_json_schema
+from text2pixi.ops.localstack import free_port, wait_until
 from text2pixi.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +79,7 @@ class Sample:
     forced_tokens: int | None = None
     sampled_tps: float | None = None
     forced_tps: float | None = None
-    max_draft: int | None = None  # drafts one model call may verify (text2pixi.invariance)
+    max_draft: int | None = None  # drafts one model call may verify (text2pixi.engine.invariance)
     error: str | None = None
     output: str = ""
 
@@ -107,8 +107,8 @@ def peak_rss_mb(pid: int) -> float:
 def serve_engine(mode: str, model: str, threads: int, n_ctx: int, max_tokens: int) -> int:
     """Child side: load the engine with ``mode``'s decoder, answer JSON-line requests on stdin."""
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
+    from text2pixi.core.errors import GenerationError
     from text2pixi.engine import Engine
-    from text2pixi.errors import GenerationError
 
     engine = Engine(Settings(model=model, n_threads=threads, n_ctx=n_ctx, decoder=mode))
     print(json.dumps({"ready": True, "load_s": engine.load_s}), flush=True)

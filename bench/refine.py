@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from text2pixi.core.refinement import RefinementCase, check_case
+from text2pixi.core.scene import Scene
 from text2pixi.engine import Engine, Translation
-from text2pixi.refinement import RefinementCase, check_case
-from text2pixi.scene import Scene
 from text2pixi.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

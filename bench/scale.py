@@ -52,9 +52,11 @@ import redis
 import requests
 from rq import Queue
 
-from text2pixi import localstack, registry
-from text2pixi.evaluation import replace_section
-from text2pixi.loadtest import (
+from text2pixi import registry
+from text2pixi.ops import localstack
+from text2pixi.ops.localstack import StackConfig, free_port
+from text2pixi.quality.evaluation import replace_section
+from text2pixi.quality.loadtest import (
     Knee,
     Request,
     StepStats,
@@ -66,7 +68,6 @@ from text2pixi.loadtest import (
     summarize_step,
     timeline_stats,
 )
-from text2pixi.localstack import StackConfig, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = [

@@ -4,7 +4,7 @@ For any registered model or GGUF path, in one process (the engine alone; the ser
 quality effects), it reports per prompt whether a valid scene came out, the attempts used (a retry
 is a re-ask after a validation failure), output tokens, wall time and each expectation's result;
 then the validity rate, the pass rate per check category and per difficulty. The checks live in
-``text2pixi.evaluation``; this script only reads files, runs the model and writes the results.
+``text2pixi.quality.evaluation``; this script only reads files, runs the model and writes the results.
 
     python eval/run.py --model qwen2.5-coder-1.5b-instruct-q4_k_m --threads 2
     python eval/run.py --model smollm2-135m-instruct-q4_1 --only red-circle,two-red-circles
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from text2pixi.evaluation import (
+from text2pixi.quality.evaluation import (
     Outcome,
     compare,
     compare_table,
@@ -58,7 +58,7 @@ def write_doc(doc: Path, result: Path) -> None:
 
 def rescore(result: Path, prompts: Path) -> None:
     """Check the stored scenes of a run again against the current prompt file (no model needed)."""
-    from text2pixi.scene import Scene
+    from text2pixi.core.scene import Scene
 
     record, outcomes = _load_run(result)
     cases = {c.id: c for c in load_cases(prompts.read_text())}
@@ -74,8 +74,8 @@ def rescore(result: Path, prompts: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from text2pixi.core.errors import GenerationError
     from text2pixi.engine import Engine
-    from text2pixi.errors import GenerationError
     from text2pixi.settings import Settings
 
     cases = load_cases(args.prompts.read_text())

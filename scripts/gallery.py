@@ -87,8 +87,8 @@ def frame_times(scene: dict[str, Any]) -> tuple[float, ...]:
 
 def regenerate(model: str | None) -> list[dict[str, Any]]:
     """Ask the model for every prompt (slow: the default model on CPU); the scenes it produced, validated."""
+    from text2pixi.core.errors import Text2PixiError
     from text2pixi.engine import Engine
-    from text2pixi.errors import Text2PixiError
     from text2pixi.settings import Settings
 
     settings = Settings(**({"model": model} if model else {}))  # type: ignore[arg-type]
@@ -109,7 +109,7 @@ def regenerate(model: str | None) -> list[dict[str, Any]]:
 
 
 def load_entries() -> list[Entry]:
-    from text2pixi.scene import Scene
+    from text2pixi.core.scene import Scene
 
     if not SCENES.exists():
         raise GalleryError(f"{SCENES} is missing; run with --regenerate")
@@ -124,9 +124,9 @@ def render(entries: list[Entry], out: Path) -> dict[Path, bytes]:
     """Screenshots of each scene's stage at its frame times, 400x300 (the 800x600 stage at scale 0.5)."""
     from playwright.sync_api import sync_playwright
 
-    from text2pixi.codegen import render_page
-    from text2pixi.pixi_bundle import load_pixi_js
-    from text2pixi.scene import Scene
+    from text2pixi.core.codegen import render_page
+    from text2pixi.core.scene import Scene
+    from text2pixi.service.pixi_bundle import load_pixi_js
     from text2pixi.settings import Settings
 
     pixi_js = load_pixi_js(Settings().pixi_js_path)
@@ -187,8 +187,8 @@ def readme(entries: list[Entry], generated: dict[str, Any]) -> str:
         "",
         "Representative prompts, the scenes the default model made for them, and how they render: the visual",
         "regression record of the runtime (`codegen.py`) and pixi.js. Regenerate with `make gallery`",
-        "(`scripts/gallery.py`); `make gallery-check` (and `tests/test_gallery.py`) compares fresh renders with",
-        f"these PNGs (mean difference ≤ {MAX_MEAN:g}/255 per channel, ≤ {MAX_FAR:.0%} of pixels far off).",
+        "(`scripts/gallery.py`); `make gallery-check` (and `tests/browser/test_gallery.py`) compares fresh renders",
+        f"with these PNGs (mean difference ≤ {MAX_MEAN:g}/255 per channel, ≤ {MAX_FAR:.0%} of pixels far off).",
         "",
         f"Scenes: `scenes.json`, made by `{generated.get('model', '?')}` on {generated.get('date', '?')}; they are",
         "stored, so a changed picture means the rendering changed, not the model. `scripts/gallery.py --regenerate`",

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The llama.cpp build settings shared by build-llama-wheel.sh and build-llama-server.sh (sourced by both):
 # the llama-cpp-python version, the CMake flags, the cache directory and the cache key. They are the single
-# source of truth for the local builds; tests/test_deploy_static.py checks the Dockerfile uses the same.
+# source of truth for the local builds; tests/deploy/test_deploy_static.py checks the Dockerfile uses the same.
 # shellcheck disable=SC2034  # the variables are used by the scripts that source this file
 
 LLAMA_CPP_PYTHON_VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"

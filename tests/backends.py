@@ -13,8 +13,8 @@ import boto3
 import redis
 from botocore.config import Config
 
-from text2pixi import localstack
-from text2pixi.localstack import binary, free_port
+from text2pixi.ops import localstack
+from text2pixi.ops.localstack import binary, free_port
 
 
 def wait_until(probe, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -61,7 +61,7 @@ def qwen_engine():
 
 @pytest.fixture(scope="session")
 def pixi_js() -> str:
-    from text2pixi.pixi_bundle import load_pixi_js
+    from text2pixi.service.pixi_bundle import load_pixi_js
 
     return load_pixi_js(Settings().pixi_js_path)
 
@@ -93,7 +93,7 @@ def api(stack):  # type: ignore[no-untyped-def]
     """An HTTP session with the API key of the module's ``stack`` (a running local stack's config)."""
     import requests
 
-    from text2pixi import localstack
+    from text2pixi.ops import localstack
 
     session = requests.Session()
     session.headers["X-API-Key"] = localstack.api_key(stack)
@@ -104,7 +104,7 @@ def api(stack):  # type: ignore[no-untyped-def]
 def small_stack(tmp_path_factory: pytest.TempPathFactory, small_settings: Settings) -> Iterator[object]:
     """One small local stack (1 warm SmolLM2 worker) shared by the playground and Next.js example tests:
     starting one costs 20-60 s of the shared CPU, so they do not each start their own."""
-    from .stacks import running_small_stack
+    from tests.stacks import running_small_stack
 
     with running_small_stack(tmp_path_factory.mktemp("small-stack")) as cfg:
         yield cfg

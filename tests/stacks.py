@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from text2pixi import localstack, registry
-from text2pixi.localstack import StackConfig
-
-from .backends import free_port
+from tests.backends import free_port
+from text2pixi import registry
+from text2pixi.ops import localstack
+from text2pixi.ops.localstack import StackConfig
 
 
 @contextmanager

@@ -1,10 +1,10 @@
-"""OpenFaaS function `status`: a thin adapter over text2pixi.service (all logic lives there)."""
+"""OpenFaaS function `status`: a thin adapter over text2pixi.service.functions (all logic lives there)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from text2pixi.service import handle_status
+from text2pixi.service.functions import handle_status
 
 
 def handle(event: Any, context: Any) -> dict[str, Any]:

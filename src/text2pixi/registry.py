@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from tqdm import tqdm
 
-from text2pixi.errors import ModelError, UnknownModel
+from text2pixi.core.errors import ModelError, UnknownModel
 
 log = logging.getLogger(__name__)
 

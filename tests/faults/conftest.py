@@ -15,7 +15,7 @@ from . import harness
 
 @pytest.fixture(scope="session")
 def fault_stack(tmp_path_factory: pytest.TempPathFactory, small_settings: Settings) -> Iterator[harness.Stack]:
-    logging.getLogger("text2pixi.jobs").setLevel(logging.ERROR)  # "redis unavailable" is expected here
+    logging.getLogger("text2pixi.service.jobs").setLevel(logging.ERROR)  # "redis unavailable" is expected here
     stack = harness.start(tmp_path_factory.mktemp("faults") / "stack")
     try:
         yield stack

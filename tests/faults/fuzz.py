@@ -37,7 +37,7 @@ import requests
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from text2pixi import openapi
+from text2pixi.web import openapi
 
 TRACE = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+|<title>.*Error</title>|"
                    r"werkzeug\.|Internal Server Error", re.IGNORECASE | re.DOTALL)

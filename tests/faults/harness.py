@@ -23,11 +23,12 @@ from typing import Any
 import redis
 import requests
 
-from text2pixi import localstack, registry
-from text2pixi.errors import ServiceUnavailable
-from text2pixi.jobs import Jobs, JobStatus
-from text2pixi.localstack import StackConfig, binary, free_port
-from text2pixi.store import PAGE_SUFFIX, RESULT_SUFFIX, Store
+from text2pixi import registry
+from text2pixi.core.errors import ServiceUnavailable
+from text2pixi.ops import localstack
+from text2pixi.ops.localstack import StackConfig, binary, free_port
+from text2pixi.service.jobs import Jobs, JobStatus
+from text2pixi.service.store import PAGE_SUFFIX, RESULT_SUFFIX, Store
 
 PROMPTS = ("a pink rectangle", "a red ball bounces", "three blue squares spinning in a row",
            "a green star fades out", "two orange circles move right", "a yellow triangle rotates")

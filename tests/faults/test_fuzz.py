@@ -9,7 +9,7 @@ import os
 import pytest
 import requests
 
-from text2pixi import openapi
+from text2pixi.web import openapi
 
 from . import harness
 from .fuzz import run_fuzz

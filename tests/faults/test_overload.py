@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from text2pixi.jobs import WARMUP_FUNC
+from text2pixi.service.jobs import WARMUP_FUNC
 
 from . import harness
 from .overload import problems, run_overload

@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 import requests
 
-from text2pixi import gateway, openapi, service
-from text2pixi.callbacks import check_callback_url, deliver
-from text2pixi.errors import CallbackRefused
-from text2pixi.service import Service
+from text2pixi.core.errors import CallbackRefused
+from text2pixi.service import functions as service
+from text2pixi.service.callbacks import check_callback_url, deliver
+from text2pixi.service.functions import Service
 from text2pixi.settings import Settings
+from text2pixi.web import gateway, openapi
 
 from . import harness
 

@@ -1,0 +1,432 @@
+"""The engine: a warm model that turns one sentence into a validated :class:`Scene`.
+
+One :class:`Engine` holds one loaded GGUF model (load once, serve many) and is used by one thread
+at a time (a lock guards it). Generation goes through instructor in ``JSON_SCHEMA`` mode: instructor
+supplies the schema, validates the reply with pydantic and re-asks with the validation error, up to
+``max_retries`` times. Our ``create`` function underneath is a chat-completion look-alike that
+decodes with the schema's whitespace-free grammar (``grammar.py``) in the sample-first loop
+(``decoding.py``), so every attempt is syntactically valid JSON of the right shape and only the
+semantic checks can fail.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import instructor
+import llama_cpp
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from instructor.core.hooks import Hooks
+from llama_cpp import Llama
+from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from openai.types.completion_usage import CompletionUsage
+from pydantic import BaseModel, Field, ValidationError
+
+from text2pixi import registry
+from text2pixi.core.errors import GenerationFailed, OutputTruncated, Text2PixiError
+from text2pixi.core.prompt import build_messages, build_refinement_messages, check_prompt
+from text2pixi.core.refinement import ordered_json, preserve
+from text2pixi.core.scene import Scene
+from text2pixi.engine.checkpoints import Checkpoints
+from text2pixi.engine.decoding import ConstrainedDecoder, DecodeStats
+from text2pixi.engine.fastforward import Drafter, FastForward
+from text2pixi.engine.grammar import compact_gbnf
+from text2pixi.engine.invariance import largest_exact_batch
+from text2pixi.engine.lookup import LookupDraft
+from text2pixi.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+# Used when a GGUF file carries no chat template: ChatML, which most instruct models understand.
+_CHATML = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+class AttemptStats(BaseModel):
+    """One call of the model (the first try or a re-ask)."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    full_passes: int = Field(description="grammar rejections that needed a full-vocabulary pass")
+    forced_tokens: int = Field(0, description="output tokens the schema forced, evaluated in batches (jump-forward)")
+    sampled_tps: float = Field(0.0, description="rate of one-token decode steps (model call plus pick)")
+    forced_tps: float | None = Field(None, description="rate of forced tokens beyond a one-token step's cost")
+    ttft_s: float
+    decode_s: float
+    decode_tps: float
+    finish_reason: str
+    error: str | None = Field(None, description="why this attempt's scene was rejected, if it was")
+
+
+class Translation(BaseModel):
+    """A validated scene and how it was made."""
+
+    scene: Scene
+    scene_json: str
+    model: str
+    attempts: list[AttemptStats]
+    prime_s: float = Field(description="time spent priming the system prefix in this call (0 when warm)")
+    wall_s: float
+    model_scene_json: str | None = Field(
+        None, description="a refinement's scene as the model wrote it, when preservation changed it")
+    reverted: list[str] = Field(default_factory=list,
+                                description="paths a refinement set back to the base value (refinement.preserve)")
+    checkpoint: str | None = Field(
+        None, description="a refinement's head (prefix + base scene): 'restored' from a KV checkpoint or "
+        "'evaluated' in this call; None for fresh requests")
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(a.output_tokens for a in self.attempts)
+
+
+class Engine:
+    """A loaded model plus everything needed to turn prompts into scenes with it."""
+
+    def __init__(self, settings: Settings | None = None, *, model: str | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.model_name = model or self.settings.model
+        self.model_path: Path = registry.resolve(self.model_name, self.settings.models_dir)
+        t0 = time.perf_counter()
+        self.llm = Llama(
+            model_path=str(self.model_path),
+            n_ctx=self.settings.n_ctx,
+            n_threads=self.settings.n_threads,
+            n_threads_batch=self.settings.n_threads,
+            n_batch=self.settings.n_batch,
+            # The fast decoder evaluates forced tokens in batches and must write what the token-by-token
+            # reference writes (tests/integration/test_fast_decoding.py). llama.cpp's default attention switches
+            # kernels with the batch size; flash attention works row by row at every batch size. The
+            # matmul kernels still switch (repacked gemm, tiled K-quants): prime() measures how
+            # large a batch stays exact (text2pixi.engine.invariance) and drafts stay within it.
+            flash_attn=True,
+            seed=self.settings.seed,
+            verbose=False,
+        )
+        self.load_s = time.perf_counter() - t0
+        self.model_id = self.model_path.name if registry.is_path_like(self.model_name) else self.model_name
+        self._decoder = ConstrainedDecoder(self.llm)
+        # llguidance's view of the vocabulary (about 1 s to build): only the fast decoder needs it.
+        self._fast_forward = FastForward(self.llm) if self.settings.decoder == "fast" else None
+        self._formatter = self._make_formatter()
+        self._lock = threading.Lock()
+        self._attempts: list[AttemptStats] = []
+        self._temperature = self.settings.temperature
+        self._seed = self.settings.seed
+        self._reference: str | None = None  # a refinement's base scene: the source of look-up drafts
+        self._head: list[int] | None = None  # a refinement's head tokens: where its first attempt starts
+        self._checkpoint: str | None = None  # how the current refinement's head got into the KV cache
+        self.checkpoints = Checkpoints(self.llm, self.settings.refine_checkpoints)
+        self.lookup_drafts = True  # benchmarks switch it off to measure what the drafts save
+        self._create = instructor.patch(create=self._chat_completion, mode=instructor.Mode.JSON_SCHEMA)
+        self._hooks = Hooks()
+        self._hooks.on("parse:error", self._record_rejection)
+        self.prefix_tokens = 0  # length of the primed system prefix; 0 until prime() ran
+        # The largest batch whose logits equal one-token logits on this model, threads and build
+        # (text2pixi.engine.invariance); measured by prime(), and drafts stay one token below it.
+        self.exact_batch: int | None = None
+        log.info("loaded %s in %.1fs (%d threads, n_ctx %d)", self.model_id, self.load_s,
+                 self.settings.n_threads, self.settings.n_ctx)
+
+    def _make_formatter(self) -> Jinja2ChatFormatter:
+        model = self.llm._model
+        template = self.llm.metadata.get("tokenizer.chat_template") or _CHATML
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=model.token_get_text(self.llm.token_eos()),
+            bos_token=model.token_get_text(self.llm.token_bos()),
+            add_generation_prompt=True,
+        )
+
+    def _tokens(self, messages: list[dict[str, Any]]) -> list[int]:
+        text = self._formatter(messages=messages).prompt  # type: ignore[arg-type]
+        # The template writes the BOS token itself where the model wants one.
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def prime(self) -> float:
+        """Evaluate the fixed system prefix once so every request starts warm; returns seconds spent."""
+        with self._lock:
+            return self._prime()
+
+    def _prime(self) -> float:
+        marker = "\x00"
+        text = self._formatter(messages=build_messages(marker)).prompt  # type: ignore[arg-type]
+        prefix = text[: text.index(marker)]
+        tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
+        t0 = time.perf_counter()
+        # Evaluated on its own, always the same way, so that the prefix's KV state is identical
+        # whether this is the first request or the thousandth (see ConstrainedDecoder.prefill).
+        self.llm.n_tokens = 0
+        self.llm.eval(tokens)
+        self.prefix_tokens = len(tokens)
+        if self._fast_forward is not None and self.exact_batch is None:
+            # Measured here, right after the prefix, so at the KV length requests decode at.
+            self.exact_batch = largest_exact_batch(self._decoder, self.settings.max_draft + 1)
+        return time.perf_counter() - t0
+
+    def _chat_completion(self, *, messages: list[dict[str, Any]], response_format: dict[str, Any],
+                         max_tokens: int | None = None, **_: Any) -> ChatCompletion:
+        """A chat-completion call in OpenAI's shape, decoded under the schema's grammar."""
+        schema = response_format["json_schema"]["schema"]
+        gbnf = compact_gbnf(schema)
+        tokens = self._tokens(messages)
+        decoded = self._decoder.generate(
+            tokens,
+            gbnf,
+            max_tokens=max_tokens or self.settings.max_tokens,
+            # A re-ask at temperature 0 tends to repeat the same mistake; later attempts explore.
+            temperature=self._temperature if not self._attempts else max(
+                self._temperature, self.settings.retry_temperature
+            ),
+            seed=self._seed + len(self._attempts),
+            sample_first=self.settings.decoder != "reference",
+            forced=self._forced(schema),
+            max_draft=self.max_draft,
+            # First attempts restart right after the primed prefix, or a refinement's head, always
+            # evaluated the same way (deterministic output); re-asks may also reuse the failed attempt
+            # they extend.
+            max_reuse=self._start(tokens) if not self._attempts else None,
+        )
+        stats: DecodeStats = decoded.stats
+        self._attempts.append(
+            AttemptStats(
+                prompt_tokens=stats.prompt_tokens,
+                cached_tokens=stats.cached_tokens,
+                output_tokens=stats.output_tokens,
+                full_passes=stats.full_passes,
+                forced_tokens=stats.forced_tokens,
+                sampled_tps=round(stats.sampled_tps, 2),
+                forced_tps=round(stats.forced_tps, 2) if stats.forced_tokens and stats.forced_tps < 1e9 else None,
+                ttft_s=round(stats.ttft_s, 4),
+                decode_s=round(stats.decode_s, 4),
+                decode_tps=round(stats.decode_tps, 2),
+                finish_reason=decoded.finish_reason,
+            )
+        )
+        return ChatCompletion(
+            id=f"t2p-{uuid.uuid4().hex}",
+            object="chat.completion",
+            created=int(time.time()),
+            model=self.model_id,
+            choices=[
+                Choice(
+                    index=0,
+                    finish_reason=decoded.finish_reason,  # type: ignore[arg-type]
+                    message=ChatCompletionMessage(role="assistant", content=decoded.text),
+                )
+            ],
+            usage=CompletionUsage(
+                prompt_tokens=stats.prompt_tokens,
+                completion_tokens=stats.output_tokens,
+                total_tokens=stats.prompt_tokens + stats.output_tokens,
+            ),
+        )
+
+    def _start(self, tokens: list[int]) -> int:
+        """Where a first attempt's evaluation starts: after the primed prefix, or after a refinement's head.
+
+        A refinement's head (the prefix, then the user turn up to the end of the base scene) is restored
+        from its checkpoint when one is kept, else evaluated now as one call and kept. Both leave the
+        same KV state, so the output does not depend on which happened.
+        """
+        self._ensure_prefix(tokens)
+        head = self._head
+        if head is None or len(head) >= len(tokens) or tokens[: len(head)] != head:
+            return self.prefix_tokens  # a fresh request, or a head the full prompt tokenizes differently
+        if self.checkpoints.restore(head):
+            self._checkpoint = "restored"
+        else:
+            self._evaluate_head(head)
+            self._checkpoint = "evaluated"
+        return len(head)
+
+    def _ensure_prefix(self, tokens: list[int]) -> None:
+        """Make sure the KV cache starts with the primed prefix (``tokens[:prefix_tokens]``), evaluated as prime() does.
+
+        It always does, except after a failed restore or a cancelled preparation cut into it.
+        """
+        llm, n = self.llm, self.prefix_tokens
+        if llm.n_tokens < n or list(llm.input_ids[:n]) != tokens[:n]:
+            llm.n_tokens = 0
+            llm.eval(tokens[:n])
+
+    def _evaluate_head(self, head: list[int]) -> None:
+        """Evaluate ``head`` after the primed prefix as one call, always the same way, and keep its state."""
+        self._ensure_prefix(head)
+        self.llm.n_tokens = self.prefix_tokens  # eval() drops KV entries from n_tokens on
+        self.llm.eval(head[self.prefix_tokens:])
+        self.checkpoints.save(head)
+
+    def _refinement_head(self, base: Scene) -> list[int]:
+        """The tokens of a refinement of ``base`` up to the end of the base scene (before the instruction)."""
+        marker = "\x00"
+        text = self._formatter(messages=build_refinement_messages(base, marker)).prompt  # type: ignore[arg-type]
+        head = text[: text.index(marker)].rstrip(" ")  # the instruction's leading space belongs to its first token
+        return self.llm.tokenize(head.encode("utf-8"), add_bos=False, special=True)
+
+    def prepare_refinement(self, base: Scene, cancel: threading.Event | None = None) -> bool:
+        """Evaluate and keep the head of a future refinement of ``base`` (workers call it when idle).
+
+        Takes about as long as the head's prefill (a few seconds on the default model and one thread), so
+        an idle worker passes ``cancel`` and sets it when a translation arrives: llama.cpp then stops within
+        one graph node (its abort callback) and nothing is kept. Returns False when checkpoints are off,
+        this head is already kept, or the preparation was cancelled.
+        """
+        if self.checkpoints.capacity <= 0:
+            return False
+        with self._lock:
+            if not self.prefix_tokens:
+                self._prime()
+            head = self._refinement_head(base)
+            if head in self.checkpoints:
+                return False
+            if cancel is None:
+                self._evaluate_head(head)
+                return True
+            with _abort_when(self.llm, cancel):
+                try:
+                    self._evaluate_head(head)
+                except RuntimeError:  # llama_decode returned 2: aborted (llama.cpp dropped that batch's KV)
+                    if not cancel.is_set():
+                        raise
+                    self.llm.n_tokens = min(self.llm.n_tokens, self.prefix_tokens)
+                    return False
+            return True
+
+    def _forced(self, schema: dict[str, Any]) -> Drafter | None:
+        """The draft source: the schema's forced text, plus the base scene's tokens in a refinement."""
+        inner = self._fast_forward.start(schema) if self._fast_forward is not None else None
+        if self._reference is not None and self.lookup_drafts and self.settings.decoder == "fast":
+            return LookupDraft(self.llm, self._reference, inner)
+        return inner
+
+    @property
+    def max_draft(self) -> int:
+        """Most drafts one model call verifies: ``TEXT2PIXI_MAX_DRAFT``, within the exact batch size."""
+        return min(self.settings.max_draft, (self.exact_batch or 1) - 1)
+
+    @property
+    def last_attempts(self) -> list[AttemptStats]:
+        """The attempts of the last :meth:`translate` call, failed ones included (for benchmarks)."""
+        return list(self._attempts)
+
+    def _record_rejection(self, error: Exception) -> None:
+        """Keep each rejected attempt's reason next to its stats (instructor's parse:error hook)."""
+        if self._attempts:
+            last = self._attempts[-1]
+            self._attempts[-1] = last.model_copy(update={"error": _first_line(error)})
+
+    def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
+                  seed: int | None = None, base: Scene | None = None) -> Translation:
+        """Turn a description into a validated scene, re-asking on validation errors.
+
+        With ``base``, ``prompt`` is an instruction ("make it slower") and the model writes the whole new
+        scene from the base (in the user turn, after the cached prefix); the fields the instruction gives
+        no reason to change then go back to their base values (:func:`text2pixi.core.refinement.preserve`).
+
+        Raises :class:`EmptyPrompt`, :class:`PromptTooLong`, :class:`OutputTruncated` (the
+        document did not fit in ``max_tokens``) or :class:`GenerationFailed` (no attempt passed
+        validation); never returns an invalid scene.
+        """
+        text = check_prompt(prompt, self.settings.max_prompt_chars)
+        budget = max_tokens or self.settings.max_tokens
+        with self._lock:
+            self._attempts = []
+            self._temperature = self.settings.temperature if temperature is None else temperature
+            self._seed = self.settings.seed if seed is None else seed
+            self._reference = ordered_json(base) if base is not None else None
+            self._checkpoint = None
+            messages = build_messages(text) if base is None else build_refinement_messages(base, text)
+            t0 = time.perf_counter()
+            prime_s = 0.0 if self.prefix_tokens else self._prime()
+            self._head = self._refinement_head(base) if base is not None and self.checkpoints.capacity > 0 else None
+            try:
+                scene = self._create(
+                    response_model=Scene,
+                    messages=messages,
+                    max_retries=self.settings.max_retries,  # re-asks after the first attempt
+                    max_tokens=budget,
+                    strict=False,
+                    hooks=self._hooks,
+                )
+            except IncompleteOutputException as exc:
+                raise OutputTruncated(
+                    f"the model's reply did not finish within {budget} tokens",
+                    attempts=len(self._attempts),
+                    last_output=_content(exc.last_completion),
+                ) from None
+            except InstructorRetryException as exc:
+                cause = exc.__cause__
+                if isinstance(cause, Text2PixiError):  # ours (e.g. ContextFull): pass it on as is
+                    raise cause from None
+                if cause is not None and not isinstance(cause, (ValidationError, ValueError)):
+                    raise cause from None  # not a bad scene: a timeout, an interrupt, a bug; let it surface
+                raise GenerationFailed(
+                    f"no valid scene after {exc.n_attempts} attempts; last error: {_first_line(exc)}",
+                    attempts=exc.n_attempts,
+                    last_output=_content(exc.last_completion),
+                ) from None
+            finally:
+                self._reference = None
+                self._head = None
+            model_scene_json: str | None = None
+            reverted: list[str] = []
+            if base is not None:
+                kept = preserve(base, scene, text)
+                if kept.reverted:
+                    model_scene_json, reverted, scene = scene.to_json(), kept.reverted, kept.scene
+            wall = time.perf_counter() - t0
+            return Translation(
+                scene=scene,
+                scene_json=scene.to_json(),
+                model_scene_json=model_scene_json,
+                reverted=reverted,
+                model=self.model_id,
+                attempts=list(self._attempts),
+                prime_s=round(prime_s, 4),
+                wall_s=round(wall, 4),
+                checkpoint=self._checkpoint,
+            )
+
+
+@contextmanager
+def _abort_when(llm: Llama, cancel: threading.Event) -> Iterator[None]:
+    """llama.cpp's abort callback, set only for this block: it runs after every graph node, a cost that the
+    token-by-token decoding loop should not pay."""
+    callback = llama_cpp.ggml_abort_callback(lambda _data: cancel.is_set())
+    llama_cpp.llama_set_abort_callback(llm._ctx.ctx, callback, None)
+    try:
+        yield
+    finally:
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, ctypes.cast(0, llama_cpp.ggml_abort_callback), None)
+
+
+def _content(completion: Any) -> str:
+    try:
+        return str(completion.choices[0].message.content or "")
+    except (AttributeError, IndexError):
+        return ""
+
+
+_PYDANTIC_NOISE = re.compile(r"\s*\[type=.*?, input_type=\w+\]|\s*For further information visit \S+", re.DOTALL)
+
+
+def _first_line(exc: Exception) -> str:
+    """The validation error in one readable line, without pydantic's input echo and links."""
+    cause = exc.__cause__ or exc
+    text = _PYDANTIC_NOISE.sub("", str(cause))
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())[:500]
