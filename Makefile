@@ -7,10 +7,13 @@ SMALL_MODEL := smollm2-135m-instruct-q4_1
 PROMPT ?= three blue squares spinning in a row
 OUT ?= out/demo
 
-.PHONY: setup setup-test demo demo-engine up down status test test-fast lint bench bench-overhead bench-peer bench-memory chaos fuzz scale eval gallery gallery-check clean
+.PHONY: setup setup-fast setup-test demo demo-engine up down status test test-fast lint bench bench-overhead bench-peer bench-memory chaos fuzz scale eval gallery gallery-check clean
 
 setup:  ## install everything for the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
+
+setup-fast:  ## what the fast tier needs: redis-server, weed, shellcheck, node, the venv, pixi.js; no model, no chromium
+	scripts/setup.sh --examples --models ""
 
 setup-test:  ## install everything the tests need (both models, chromium, the Next.js example's packages)
 	scripts/setup.sh --peer --browser --examples --models "$(SMALL_MODEL) $(DEFAULT_MODEL)"
@@ -31,16 +34,20 @@ down:  ## stop the local stack (Redis and S3 data stay in .stack/)
 status:  ## show the local stack's processes
 	$(VENV)/bin/text2pixi stack status
 
-test: setup-test  ## install, then lint, type-check and run every test (the default-model ones included)
-	$(VENV)/bin/ruff check src tests bench eval
-	$(VENV)/bin/mypy
+# The fast tier: no model, no browser, no whole stack (tests/README.md). Real redis-server and S3 still run.
+FAST_TESTS := not model and not slow and not browser and not stack
+
+test: setup-test  ## install, then lint (ruff, import contracts, mypy) and run every test, the default-model ones included
+	$(MAKE) --no-print-directory lint
 	TEXT2PIXI_SLOW=1 $(PY) -m pytest
 
-test-fast: setup-test  ## skip the tests that need the default model
-	$(PY) -m pytest -m "not slow"
+test-fast: setup-fast  ## lint, then the tests that need no model, browser or whole stack (a few minutes)
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest -m "$(FAST_TESTS)"
 
-lint:
-	$(VENV)/bin/ruff check src tests bench eval
+lint:  ## ruff, the architecture's import contracts (pyproject.toml [tool.importlinter]) and mypy
+	$(VENV)/bin/ruff check src tests bench eval scripts
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
 bench: setup  ## engine benchmark on the default model; writes bench/results/engine-*.json

@@ -2,7 +2,7 @@
 
 For every case of ``tests/fixtures/refinements.json`` it refines the case's base scene with its
 instruction (the engine's refinement path: base scene in the user turn after the cached prefix,
-look-up drafts from the base, then ``refinement.preserve``) and checks the change and the
+look-up drafts from the base, then ``core.preserve.preserve``) and checks the change and the
 preservation, both for the model's own scene and for the scene after preservation. For speed it
 generates, fresh, a scene like each base ("similar output size"), and compares median wall times:
 the target is a refinement at most 1.2x a fresh request. The speed rounds interleave, per base scene,
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from text2pixi.core.refinement import RefinementCase, check_case
+from text2pixi.core.edit_checks import RefinementCase, check_case
 from text2pixi.core.scene import Scene
 from text2pixi.engine import Engine, Translation
 from text2pixi.settings import Settings

@@ -31,36 +31,35 @@ floor); and the check "throughput at saturation within 10 % of (sum over workers
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import re
 import shlex
 import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import psutil
 import redis
-import requests
-from rq import Queue
+
+# The parts, beside this file (Python puts a script's folder on sys.path): the stacks, the sampler, the load
+# driver, the figures, and the CSV and Markdown records. The IO-free statistics are text2pixi.quality.loadtest.
+from scale_driver import Driver
+from scale_plots import plots
+from scale_report import markdown, step_row, update_doc, write_csv
+from scale_sampler import Sampler
+from scale_stack import attached_stack, log, stack_config, start_stack
 
 from text2pixi import registry
 from text2pixi.ops import localstack
-from text2pixi.ops.localstack import StackConfig, free_port
-from text2pixi.quality.evaluation import replace_section
+from text2pixi.ops.localstack import StackConfig
 from text2pixi.quality.loadtest import (
-    Knee,
     Request,
     StepStats,
-    arrivals,
     engine_tps,
     engine_tps_by_worker,
     find_knee,
@@ -76,14 +75,6 @@ PROMPTS = [
     "a pink rectangle rotates",
     "two orange balls move up",
 ]
-DOC_BEGIN, DOC_END = "<!-- scale:begin -->", "<!-- scale:end -->"
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-# --- the stack ---------------------------------------------------------------------------------
 
 
 def parse_layouts(text: str) -> list[tuple[int, int]]:
@@ -92,251 +83,6 @@ def parse_layouts(text: str) -> list[tuple[int, int]]:
         workers, _, threads = part.strip().lower().partition("x")
         out.append((int(workers), int(threads)))
     return out
-
-
-def stack_config(workers: int, threads: int, args: argparse.Namespace, state: Path) -> StackConfig:
-    return StackConfig(state_dir=state, gateway_port=free_port(), redis_port=free_port(),
-                      s3_port=free_port(also_plus=10000), function_base_port=free_port(also_plus=2),
-                      weed_base_port=free_port(also_plus=10003), workers=workers, threads_per_worker=threads,
-                      model=args.model, model_via_s3=False, job_timeout=args.job_timeout,
-                      extra_env={"TEXT2PIXI_MAX_QUEUE_DEPTH": str(args.max_queue_depth),
-                                 **({"TEXT2PIXI_MAX_RETRIES": str(args.max_retries)}
-                                    if args.max_retries is not None else {})})
-
-
-def start_stack(cfg: StackConfig, args: argparse.Namespace) -> None:
-    log(f"starting a stack: {cfg.workers} worker(s) x {cfg.threads} thread(s), {cfg.model}, queue limit "
-        f"{args.max_queue_depth}, gateway {cfg.gateway_url}")
-    t = time.monotonic()
-    localstack.up(cfg, timeout=args.start_timeout, log=lambda m: None)
-    log(f"stack up in {time.monotonic() - t:.0f}s")
-
-
-def attached_stack(args: argparse.Namespace) -> StackConfig:
-    cfg = StackConfig(state_dir=args.attach, gateway_port=args.gateway_port, redis_port=args.redis_port)
-    if not localstack.is_running(cfg):
-        raise SystemExit(f"no running stack under {args.attach}")
-    names = [line.split()[0] for line in localstack.status(cfg).splitlines() if line.startswith("worker")]
-    conf = cfg.conf_path.read_text()
-    threads = re.search(r'TEXT2PIXI_N_THREADS="(\d+)"', conf)
-    model = re.search(r'TEXT2PIXI_MODEL="([^"]+)"', conf)
-    return cfg.model_copy(update={"workers": max(1, len(names)),
-                                  "threads_per_worker": int(threads.group(1)) if threads else None,
-                                  "model": model.group(1) if model else cfg.model})
-
-
-def worker_names(cfg: StackConfig) -> list[str]:
-    return [f"worker{n}" for n in range(1, cfg.workers + 1)]
-
-
-# --- sampling ------------------------------------------------------------------------------------
-
-
-class Sampler(threading.Thread):
-    """Queue depth (Redis) and each worker's CPU % of one core and RSS (psutil), every ``interval`` s."""
-
-    def __init__(self, cfg: StackConfig, t0: float, interval: float) -> None:
-        super().__init__(daemon=True)
-        settings = localstack.service_settings(cfg)
-        self.redis = redis.Redis.from_url(settings.resolved_redis_url, socket_timeout=5)
-        self.queue = Queue(settings.queue_name, connection=self.redis)
-        self.cfg, self.t0, self.interval = cfg, t0, interval
-        self.rows: list[dict[str, Any]] = []
-        self.procs: dict[str, psutil.Process] = {}
-        self.stop = threading.Event()
-        self.label = ""
-
-    def _proc(self, name: str) -> psutil.Process | None:
-        proc = self.procs.get(name)
-        if proc is None or not proc.is_running():
-            pid = localstack.pid_of(self.cfg, name)
-            if not pid:
-                return None
-            proc = psutil.Process(pid)
-            proc.cpu_percent(None)  # the first reading only starts the measurement
-            self.procs[name] = proc
-        return proc
-
-    def sample(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"t": round(time.time() - self.t0, 3), "step": self.label,
-                               "queued": self.queue.count, "started": self.running(),
-                               "loadavg": round(os.getloadavg()[0], 2)}
-        for name in worker_names(self.cfg):
-            proc = self._proc(name)
-            try:
-                row[f"cpu:{name}"] = proc.cpu_percent(None) if proc else 0.0
-                row[f"rss_mb:{name}"] = round(proc.memory_info().rss / 2**20, 1) if proc else 0.0
-            except psutil.Error:
-                self.procs.pop(name, None)
-        return row
-
-    def run(self) -> None:
-        for name in worker_names(self.cfg):
-            self._proc(name)
-        while not self.stop.wait(self.interval):
-            try:
-                self.rows.append(self.sample())
-            except (redis.RedisError, psutil.Error) as exc:
-                log(f"sampler: {exc}")
-
-    def running(self) -> int:
-        """Jobs a worker holds (read without the registry clean-up that ``count`` would run)."""
-        return int(self.queue.started_job_registry.get_job_count(cleanup=False))
-
-    def idle(self) -> bool:
-        return self.queue.count == 0 and self.running() == 0
-
-
-# --- load ----------------------------------------------------------------------------------------
-
-
-def _epoch(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    moment = datetime.fromisoformat(iso)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-class Driver:
-    """Sends requests through the gateway and fills :class:`Request` records (times relative to t0)."""
-
-    def __init__(self, cfg: StackConfig, t0: float, options: dict[str, Any], prompts: list[str]) -> None:
-        self.cfg, self.t0, self.options, self.prompts = cfg, t0, options, prompts
-        self.key = localstack.api_key(cfg)
-        self.local = threading.local()
-        self.counter = 0
-        self.lock = threading.Lock()
-
-    @property
-    def session(self) -> requests.Session:
-        if not hasattr(self.local, "session"):
-            self.local.session = requests.Session()
-            self.local.session.headers["X-API-Key"] = self.key
-        return self.local.session  # type: ignore[no-any-return]
-
-    def next_prompt(self) -> str:
-        with self.lock:
-            self.counter += 1
-            return self.prompts[(self.counter - 1) % len(self.prompts)]
-
-    def now(self) -> float:
-        return time.time() - self.t0
-
-    def absorb(self, req: Request, view: dict[str, Any]) -> bool:
-        """Copy a status view into ``req``; True when the job has ended."""
-        req.job_id = view.get("id", req.job_id)
-        status = view.get("status")
-        if status not in ("finished", "failed"):
-            return False
-        req.outcome = status
-        started, ended = _epoch(view.get("started_at")), _epoch(view.get("ended_at"))
-        req.started = None if started is None else started - self.t0
-        req.ended = (ended - self.t0) if ended is not None else self.now()
-        result = view.get("result") or {}
-        req.output_tokens = int(result.get("output_tokens") or 0)
-        req.engine_s = float((result.get("timings") or {}).get("wall_s") or 0.0)
-        req.worker = str(result.get("worker") or "")
-        return True
-
-    def submit(self, req: Request, wait: float) -> dict[str, Any] | None:
-        body = {"prompt": req.prompt, "options": self.options}
-        params = {"wait": f"{wait:g}"} if wait else None
-        req.sent = self.now()
-        try:
-            response = self.session.post(self.cfg.gateway_url + "/function/translate", json=body, params=params,
-                                         timeout=wait + 30)
-        except requests.RequestException as exc:
-            req.outcome = "error"
-            log(f"submit failed: {exc}")
-            return None
-        req.code = response.status_code
-        if response.status_code == 429:
-            req.outcome = "rejected"
-            return None
-        if response.status_code not in (200, 202):
-            req.outcome = "error"
-            log(f"submit answered {response.status_code}: {response.text[:200]}")
-            return None
-        return response.json()  # type: ignore[no-any-return]
-
-    def poll(self, req: Request) -> bool:
-        try:
-            response = self.session.get(f"{self.cfg.gateway_url}/function/status/{req.job_id}", timeout=30)
-        except requests.RequestException:
-            return False
-        return response.ok and self.absorb(req, response.json())
-
-    def closed_step(self, step: str, concurrency: int, total: int, timeout: float) -> list[Request]:
-        deadline = time.monotonic() + timeout
-        records: list[Request] = []
-        left = [total]
-
-        def client() -> None:
-            while time.monotonic() < deadline:
-                with self.lock:
-                    if left[0] <= 0:
-                        return
-                    left[0] -= 1
-                req = Request(step=step, sent=0.0, prompt=self.next_prompt())
-                records.append(req)
-                wait = max(1.0, min(60.0, deadline - time.monotonic()))
-                view = self.submit(req, wait)
-                if view is None:
-                    if req.outcome == "rejected":
-                        time.sleep(1.0)
-                    continue
-                ended = self.absorb(req, view)
-                while not ended and time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    ended = self.poll(req)
-                if ended:
-                    req.done = self.now()
-
-        threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(max(0.1, deadline - time.monotonic() + 5))
-        return records
-
-    def open_step(self, step: str, rate_per_min: float, count: int, process: Literal["poisson", "uniform"],
-                  seed: int, timeout: float, front: int) -> list[Request]:
-        offsets = arrivals(rate_per_min / 60, count, process=process, seed=seed)
-        start = time.monotonic()
-        deadline = start + timeout
-        records: list[Request] = []
-        outstanding: list[Request] = []
-        sending = threading.Event()
-        sending.set()
-
-        def sender() -> None:
-            for offset in offsets:
-                delay = start + offset - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                if time.monotonic() > deadline:
-                    break
-                req = Request(step=step, sent=0.0, prompt=self.next_prompt())
-                view = self.submit(req, 0)
-                with self.lock:
-                    records.append(req)
-                    if view is not None and not self.absorb(req, view):
-                        outstanding.append(req)
-            sending.clear()
-
-        thread = threading.Thread(target=sender, daemon=True)
-        thread.start()
-        # Jobs end roughly in arrival order: poll the oldest few often, the rest when they come up.
-        while (sending.is_set() or outstanding) and time.monotonic() < deadline:
-            with self.lock:
-                oldest = outstanding[:front]
-            for req in oldest:
-                if self.poll(req):
-                    with self.lock:
-                        outstanding.remove(req)
-            time.sleep(0.25)
-        thread.join(1)
-        return records
 
 
 # --- one layout ----------------------------------------------------------------------------------
@@ -450,202 +196,6 @@ def run_layout(cfg: StackConfig, label: str, args: argparse.Namespace, t0: float
     }
 
 
-# --- output --------------------------------------------------------------------------------------
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    fields: list[str] = []
-    for row in rows:
-        fields.extend(k for k in row if k not in fields)
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _flat(stats: StepStats) -> dict[str, Any]:
-    row = asdict(stats)
-    cpu, rss = row.pop("worker_cpu_mean"), row.pop("worker_rss_max_mb")
-    row.update({f"cpu_mean:{k}": v for k, v in cpu.items()})
-    row.update({f"rss_max_mb:{k}": v for k, v in rss.items()})
-    return row
-
-
-def plots(results: list[dict[str, Any]], out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    files = []
-    fig, (ax_open, ax_closed) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for res in results:
-        opened = [s for s in res["steps"] if s.mode == "open" and s.latency_p50 is not None]
-        closed = [s for s in res["steps"] if s.mode == "closed" and s.latency_p50 is not None]
-        for q, style in (("p50", "-o"), ("p95", "--s"), ("p99", ":^")):
-            if opened:
-                ax_open.plot([s.offered_per_min for s in opened], [getattr(s, f"latency_{q}") for s in opened],
-                             style, label=f"{res['layout']} {q}")
-            if closed:
-                ax_closed.plot([s.concurrency for s in closed], [getattr(s, f"latency_{q}") for s in closed],
-                               style, label=f"{res['layout']} {q}")
-        knee: Knee = res["knee"]
-        if knee.rate_per_min is not None:
-            ax_open.axvline(knee.rate_per_min, color="grey", linewidth=0.8)
-            ax_open.annotate(f"knee {res['layout']}", (knee.rate_per_min, knee.threshold_s or 0), fontsize=8)
-    ax_open.set(title="open loop: latency vs arrival rate", xlabel="offered scenes/min", ylabel="latency (s)")
-    ax_closed.set(title="closed loop: latency vs clients", xlabel="concurrent clients", ylabel="latency (s)")
-    for ax in (ax_open, ax_closed):
-        ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    files.append(out / "latency_vs_load.png")
-    fig.savefig(files[-1], dpi=110)
-    plt.close(fig)
-
-    fig, (ax_open, ax_closed) = plt.subplots(1, 2, figsize=(11, 4.2))
-    top = 0.0
-    for res in results:
-        opened = [s for s in res["steps"] if s.mode == "open"]
-        closed = [s for s in res["steps"] if s.mode == "closed"]
-        if opened:
-            xs = [s.offered_per_min or 0.0 for s in opened]
-            ax_open.plot(xs, [s.scenes_per_min for s in opened], "-o", label=f"{res['layout']} finished")
-            ax_open.plot(xs, [s.reject_rate * 100 for s in opened], ":x", label=f"{res['layout']} 429 %")
-            top = max(top, *xs)
-        if closed:
-            ax_closed.plot([s.concurrency for s in closed], [s.scenes_per_min for s in closed], "-o",
-                           label=res["layout"])
-    if top:
-        ax_open.plot([0, top], [0, top], color="grey", linewidth=0.8, label="offered")
-    ax_open.set(title="open loop: throughput vs arrival rate", xlabel="offered scenes/min",
-                ylabel="scenes/min (429: % of requests)")
-    ax_closed.set(title="closed loop: throughput vs clients", xlabel="concurrent clients", ylabel="scenes/min")
-    for ax in (ax_open, ax_closed):
-        ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
-    fig.tight_layout()
-    files.append(out / "throughput_vs_load.png")
-    fig.savefig(files[-1], dpi=110)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(len(results), 1, figsize=(11, 2.8 * len(results)), squeeze=False)
-    for ax, res in zip(axes[:, 0], results, strict=True):
-        rows = res["timeline"]
-        if rows:
-            t_first = rows[0]["t"]
-            ts = [r["t"] - t_first for r in rows]
-            ax.step(ts, [r["queued"] for r in rows], where="post", label="queued")
-            ax.step(ts, [r["started"] for r in rows], where="post", label="running")
-            previous = None
-            for t, r in zip(ts, rows, strict=True):
-                if r["step"] != previous:
-                    ax.axvline(t, color="grey", linewidth=0.6)
-                    ax.annotate(r["step"].split(" ", 1)[-1], (t, 0), fontsize=7, rotation=90, va="bottom")
-                    previous = r["step"]
-        ax.set(title=f"{res['layout']}: queue depth over time", xlabel="s", ylabel="jobs")
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    files.append(out / "queue_depth.png")
-    fig.savefig(files[-1], dpi=110)
-    plt.close(fig)
-    return files
-
-
-def _fmt(value: Any, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def markdown(summary: dict[str, Any], results: list[dict[str, Any]], out: Path, doc: Path | None) -> str:
-    base = doc.parent if doc else out
-    rel = os.path.relpath(out, base)
-    lines = [
-        DOC_BEGIN,
-        "## Scale to the limit (issue: performance lab)",
-        "",
-        "Command (starts one stack per layout on free loopback ports, drives it through the gateway, "
-        "stops it; bounded and self-stopping):",
-        "",
-        "```bash",
-        summary["command"],
-        "```",
-        "",
-        f"Run of {summary['started']}, model `{summary['model']}`, prompts cycled from a fixed set of "
-        f"{len(summary['prompts'])}, queue limit {summary['max_queue_depth']}, {summary['arrivals']} arrivals per "
-        f"open-loop step ({summary['process']}), {summary['duration_s']:.0f} s in all, host load average "
-        f"{summary['loadavg_mean']:.1f} on {summary['host_cores']} cores "
-        f"(raw data: [`summary.json`]({rel}/summary.json), [`steps.csv`]({rel}/steps.csv), "
-        f"[`requests.csv`]({rel}/requests.csv), [`timeline.csv`]({rel}/timeline.csv)).",
-        "",
-        "| layout | saturation (closed loop) | tokens/s | engine tok/s alone x workers | predicted | "
-        "**measured / predicted** | knee (open loop) | latency floor p50 | worker CPU at saturation | peak RSS |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for res in results:
-        sat = next((s for s in res["steps"] if s.step == res["saturation_step"]), None)
-        chk = res["saturation_check"].get("vs_engine_alone", {})
-        knee: Knee = res["knee"]
-        knee_text = f"{knee.rate_per_min:.2f} scenes/min" if knee.rate_per_min is not None else "not reached"
-        floor = f"{knee.floor_s:.2f} s" if knee.floor_s is not None else "—"
-        cpu = ", ".join(f"{v:.0f} %" for v in (sat.worker_cpu_mean.values() if sat else []))
-        rss = max((v for s in res["steps"] for v in s.worker_rss_max_mb.values()), default=None)
-        alone = res["engine_tps_alone"]
-        lines.append(
-            f"| {res['workers']} x {res['threads']} | {_fmt(sat.scenes_per_min if sat else None, 2)} scenes/min "
-            f"({sat.step if sat else '—'}) | {_fmt(sat.tokens_per_s if sat else None)} | "
-            f"{_fmt(alone)} x {res['workers']} | {_fmt(chk.get('predicted_scenes_per_min'), 2)} scenes/min | "
-            f"**{_fmt(chk.get('ratio'), 2)}** | {knee_text} | {floor} | {cpu or '—'} | "
-            f"{_fmt(rss, 0)} MB |")
-    lines += [
-        "",
-        "Per step (closed loop: C clients each waiting for its answer; open loop: arrivals at the offered rate):",
-        "",
-        "| layout | step | sent | finished | failed | 429 | scenes/min | tokens/s | p50 | p95 | p99 | "
-        "queue mean/max | worker CPU | RSS max | host load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for res in results:
-        for s in res["steps"]:
-            lines.append(
-                f"| {res['layout']} | {s.step} | {s.submitted} | {s.finished} | {s.failed} | "
-                f"{s.rejected_429} ({s.reject_rate:.0%}) | {s.scenes_per_min:.2f} | {s.tokens_per_s:.1f} | "
-                f"{_fmt(s.latency_p50, 2)} | {_fmt(s.latency_p95, 2)} | {_fmt(s.latency_p99, 2)} | "
-                f"{_fmt(s.queue_mean)}/{_fmt(s.queue_max)} | "
-                f"{', '.join(f'{v:.0f} %' for v in s.worker_cpu_mean.values()) or '—'} | "
-                f"{_fmt(max(s.worker_rss_max_mb.values(), default=None), 0)} MB | {_fmt(s.host_load_mean)} |")
-    lines += [
-        "",
-        f"![latency vs load]({rel}/latency_vs_load.png)",
-        f"![throughput vs load]({rel}/throughput_vs_load.png)",
-        f"![queue depth over time]({rel}/queue_depth.png)",
-        "",
-        "How to read it: *saturation* is the best closed-loop step with at least as many clients as workers, "
-        "counted over the window where every worker had work (jobs straddling its edges count by the share of "
-        "their service time inside it). *Predicted* is (sum over workers of engine tokens/s) / (mean output "
-        "tokens per scene), with the engine rate taken from the one-client step (output tokens / engine time, "
-        "first-token time and re-asks included); the target is measured / predicted within 10 % of 1. The "
-        f"*knee* is the offered rate where the median latency first exceeds {summary['knee_factor']:g} x its "
-        "value at the lowest rate (interpolated between steps). CPU is % of one core per worker (psutil).",
-        DOC_END,
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def update_doc(doc: Path, section: str) -> None:
-    text = doc.read_text() if doc.exists() else ""
-    doc.write_text(replace_section(text, section, DOC_BEGIN, DOC_END))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=registry.DEFAULT_MODEL)
@@ -720,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     write_csv(out / "requests.csv", [{"layout": res["layout"], **r.row()} for res in results for r in res["requests"]])
-    write_csv(out / "steps.csv", [_flat(s) for res in results for s in res["steps"]])
+    write_csv(out / "steps.csv", [step_row(s) for res in results for s in res["steps"]])
     write_csv(out / "timeline.csv", [{"layout": res["layout"], **row} for res in results for row in res["timeline"]])
     figures = plots(results, out)
     section = markdown(summary, results, out, args.doc)

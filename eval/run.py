@@ -3,8 +3,9 @@
 For any registered model or GGUF path, in one process (the engine alone; the service adds no
 quality effects), it reports per prompt whether a valid scene came out, the attempts used (a retry
 is a re-ask after a validation failure), output tokens, wall time and each expectation's result;
-then the validity rate, the pass rate per check category and per difficulty. The checks live in
-``text2pixi.quality.evaluation``; this script only reads files, runs the model and writes the results.
+then the validity rate, the pass rate per check category and per difficulty. The cases and checks live
+in ``text2pixi.quality.cases`` (and the ``checks_*`` modules), the reports in ``text2pixi.quality.report``;
+this script only reads files, runs the model and writes the results.
 
     python eval/run.py --model qwen2.5-coder-1.5b-instruct-q4_k_m --threads 2
     python eval/run.py --model smollm2-135m-instruct-q4_1 --only red-circle,two-red-circles
@@ -27,17 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from text2pixi.quality.evaluation import (
-    Outcome,
-    compare,
-    compare_table,
-    evaluate_case,
-    load_cases,
-    markdown,
-    replace_section,
-    summarize,
-    table,
-)
+from text2pixi.quality.cases import Outcome, evaluate_case, load_cases
+from text2pixi.quality.report import compare, compare_table, markdown, replace_section, summarize, table
 
 HERE = Path(__file__).resolve().parent
 

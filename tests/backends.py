@@ -1,20 +1,35 @@
-"""Real backends for tests: redis-server and SeaweedFS's S3, on loopback, in temporary directories."""
+"""Real backends for tests: redis-server and SeaweedFS's S3, on loopback, in temporary directories;
+and the in-process ways to serve our Flask apps (the function template, any WSGI app on a loopback port)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
 import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import boto3
+import pytest
 import redis
 from botocore.config import Config
+from werkzeug.serving import make_server
 
 from text2pixi.ops import localstack
 from text2pixi.ops.localstack import binary, free_port
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+TEMPLATE_INDEX = Path(__file__).resolve().parents[1] / "templates" / "python3-llama" / "index.py"
 
 
 def wait_until(probe, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -93,3 +108,47 @@ class S3Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+@contextmanager
+def running_backends(directory: Path) -> Iterator[tuple[RedisServer, S3Server]]:
+    """A redis-server and an S3 server under ``directory``, stopped (S3 first) on the way out."""
+    r = RedisServer(directory / "redis").start()
+    try:
+        s3 = S3Server(directory / "s3").start()
+        try:
+            yield r, s3
+        finally:
+            s3.stop()
+    finally:
+        r.stop()
+
+
+def import_template(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The python3-llama template's index.py, imported by path as a fresh module.
+
+    It reads its environment (``MAX_BODY_BYTES``, ``FUNCTION_DIR``) at import, so set those first;
+    ``monkeypatch`` undoes the sys.path/sys.modules entries that it and its ``load_handler`` add.
+    """
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.delitem(sys.modules, "handler", raising=False)
+    spec = importlib.util.spec_from_file_location("python3_llama_index", TEMPLATE_INDEX)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextmanager
+def serve_wsgi(app: WSGIApplication) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port from a thread in this process; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends import RedisServer, S3Server, running_backends
 from text2pixi import registry
 from text2pixi.settings import Settings
 
@@ -36,6 +37,13 @@ def _settings(model: str) -> Settings:
     except Exception as exc:  # noqa: BLE001 - turned into a clear test error
         pytest.fail(f"{exc} (make setup-test fetches the test models)")
     return settings
+
+
+@pytest.fixture(scope="module")
+def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RedisServer, S3Server]]:
+    """A real redis-server and S3 server per test module (a module may stop and restart them)."""
+    with running_backends(tmp_path_factory.mktemp("backends")) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,22 @@
-"""One settings object, read from ``TEXT2PIXI_*`` environment variables.
+"""Every ``TEXT2PIXI_*`` environment variable, as a field of a pydantic-settings model.
 
-The same names are used by the CLI, the local stack and the deployment manifests, so a value set
-in ``stack.yml`` means the same thing on a laptop.
+:class:`Settings` is the engine's, the functions' and the workers'; :class:`GatewaySettings` the
+gateway's (``TEXT2PIXI_GATEWAY_*``, plus the two variables it shares). The same names are used by
+the CLI, the local stack and the deployment manifests, so a value set in ``stack.yml`` means the
+same thing on a laptop, and a boolean is read by one rule (pydantic's) wherever it is read.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_cache_dir() -> Path:
@@ -93,6 +98,7 @@ class Settings(BaseSettings):
     metrics_port: int = Field(0, ge=0, le=65535, description="worker's Prometheus port on 127.0.0.1; 0 is off")
     heartbeat_interval: int = Field(5, ge=1, le=60, description="seconds between a busy worker's heartbeats")
     ready_file: Path = Field(Path("/tmp/text2pixi-worker.ready"), description="exists while a worker is warm")
+    log_json: bool = Field(False, description="workers log one JSON object per line, for log collectors")
 
     def secret(self, name: str) -> str | None:
         """An OpenFaaS secret: ``/var/openfaas/secrets/<name>`` (stripped), or ``None`` if absent."""
@@ -132,3 +138,66 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     return Settings()
+
+
+# --- the gateway ---------------------------------------------------------------------------------
+
+OPENFAAS_NAMESPACE = "openfaas-fn"
+"""faas-netes' default function namespace; faas-cli appends it to names when a namespace is set."""
+FUNCTION_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+"""Function names are DNS-1123 labels, as in faas-netes; so the first dot always starts the namespace."""
+
+
+def parse_functions(spec: str) -> dict[str, str]:
+    """Parse ``name=http://host:port,...`` (the ``TEXT2PIXI_GATEWAY_FUNCTIONS`` format) into name -> upstream URL."""
+    table: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, url = item.partition("=")
+        name, url = name.strip(), url.strip().rstrip("/")
+        if not sep or not FUNCTION_NAME.match(name):
+            raise ValueError(f"bad function entry {item!r}: expected name=http://host:port with a lower-case name")
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+            raise ValueError(f"bad upstream URL for {name!r}: {url!r}")
+        table[name] = url
+    return table
+
+
+class GatewaySettings(BaseSettings):
+    """The gateway's settings: ``TEXT2PIXI_GATEWAY_<FIELD>``, plus ``TEXT2PIXI_CALLBACK_ALLOW_PRIVATE`` and
+    ``TEXT2PIXI_PLAYGROUND``; an empty variable means the default. ``python -m text2pixi.web.server``'s
+    flags override them (passed as keyword arguments)."""
+
+    model_config = SettingsConfigDict(env_prefix="TEXT2PIXI_GATEWAY_", env_ignore_empty=True, extra="ignore",
+                                      frozen=True, populate_by_name=True)
+
+    functions: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, description="the function table, name=http://host:port,..."
+    )
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8080, ge=0, le=65535, description="port to listen on")
+    threads: int = Field(16, ge=1, description="waitress threads; each synchronous call holds one while it runs")
+    namespace: str = Field(OPENFAAS_NAMESPACE, description="the functions' namespace")
+    timeout: float = Field(
+        65.0, gt=0, description="upstream timeout in seconds: the Helm chart's gateway read/write timeout (1m05s), "
+                                "long enough for ?wait= and warmup"
+    )
+    max_body: int = Field(1024 * 1024, ge=1, description="largest accepted request body")
+    basic_auth: str | None = Field(None, repr=False, description="user:password that /system/* requires")
+    async_workers: int = Field(4, ge=1, description="async calls run at once")
+    async_queue: int = Field(
+        100, ge=1, description="async calls accepted but not yet finished; beyond it callers get 429 (queue_full) "
+                               "rather than an unbounded backlog"
+    )
+    callback_allow_private: bool = Field(
+        False, validation_alias="TEXT2PIXI_CALLBACK_ALLOW_PRIVATE",
+        description="as for the functions: async callbacks obey the same SSRF rules",
+    )
+    playground: str = Field(
+        "auto", validation_alias="TEXT2PIXI_PLAYGROUND",
+        description="the /ui/ playground: auto (only when listening on loopback), on or off",
+    )
+
+    @field_validator("functions", mode="before")
+    @classmethod
+    def _function_table(cls, value: Any) -> Any:
+        return parse_functions(value) if isinstance(value, str) else value

@@ -2,8 +2,10 @@
 """OpenFaaS python3-llama runtime: a tiny Flask shim that turns each HTTP request into ``handle(event, context)``.
 
 The same file runs in the container under of-watchdog (``mode=http``, upstream ``127.0.0.1:5000``) and in the local
-stack (``FUNCTION_DIR=functions/translate python templates/python3-llama/index.py``), so it depends only on Flask and
-waitress and loads the handler from a directory instead of a fixed package.
+stack (``FUNCTION_DIR=functions/translate python templates/python3-llama/index.py``), so it loads the handler from a
+directory instead of a fixed package. It needs Flask, waitress and the installed ``text2pixi`` package, whose one
+error handler (:mod:`text2pixi.web.errors`) answers its errors as the gateway's and the handlers' own: JSON
+``{"error": code, "message": ...}``, never an HTML page or a traceback.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+
+from text2pixi.web.errors import check_body_size, install_error_handlers
 
 # Function dependencies installed to a fixed path stay importable when the platform runs us as another uid.
 if os.path.isdir("/home/app/python"):
     site.addsitedir("/home/app/python")
 
 METHODS = ["GET", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"]
-ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 FUNCTION_DIR = Path(os.environ.get("FUNCTION_DIR") or Path(__file__).resolve().parent / "function")
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
 LOCK_FILE = Path(os.environ.get("LOCK_FILE", "/tmp/.lock"))
@@ -66,10 +68,6 @@ def load_handler(function_dir: Path) -> ModuleType:
     return module
 
 
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps({"error": code, "message": message}), status, headers, mimetype="application/json")
-
-
 def build_event() -> Event:
     return Event(
         body=request.get_data(cache=False),
@@ -103,26 +101,14 @@ def format_response(result: Any) -> Response:
 def create_app(handler: ModuleType) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        """Keep every error body JSON (Flask's defaults are HTML); 405 keeps its Allow header."""
-        status = exc.code or 500
-        allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
-        message = f"request body is larger than {MAX_BODY_BYTES} bytes" if status == 413 else str(exc.description)
-        return error(status, ERROR_CODES.get(status, "http_error"), message, allow)
+    install_error_handlers(app)  # a handler bug is logged there and answered 500 without its traceback
 
     @app.route("/", defaults={"path": ""}, methods=METHODS)
     @app.route("/<path:path>", methods=METHODS)
     def call_handler(path: str) -> Response:
-        if (request.content_length or 0) > MAX_BODY_BYTES:  # before reading a byte of it
-            return error(413, "body_too_large", f"request body is larger than {MAX_BODY_BYTES} bytes")
-        event = build_event()  # a streamed body past the limit raises 413 here, answered by http_error
-        try:
-            return format_response(handler.handle(event, Context()))
-        except Exception:  # the one catch-all: a handler bug must not leak a traceback to the caller
-            logger.exception("handler failed: %s %s", event.method, event.path)
-            return error(500, "internal_error", "internal error")
+        check_body_size()  # a declared Content-Length over the limit: 413 before reading a byte of it
+        event = build_event()  # a streamed body past the limit raises 413 here, answered by the error handler
+        return format_response(handler.handle(event, Context()))
 
     return app
 

@@ -18,6 +18,7 @@ import requests
 from tests.pixels import stage_stats, wait_for
 from text2pixi.ops import localstack
 from text2pixi.ops.localstack import StackConfig
+from text2pixi.web import playground
 
 pytestmark = [pytest.mark.browser, pytest.mark.model, pytest.mark.stack]
 
@@ -231,5 +232,5 @@ def test_the_proxy_adds_the_key_only_for_same_origin_loopback_callers(stack: Sta
     rebound = requests.get(base + "/ui/", headers={"Host": f"attacker.example:{stack.gateway_port}"}, timeout=10)
     assert rebound.status_code == 403
     key = localstack.api_key(stack)
-    for path in ["/ui/", "/ui/playground.js", "/ui/api/status/" + "0" * 32]:
+    for path in ["/ui/", *(f"/ui/{name}" for name in playground.PAGE_MODULES), "/ui/api/status/" + "0" * 32]:
         assert key not in requests.get(base + path, timeout=10).text

@@ -146,13 +146,13 @@ def test_a_public_gateway_has_no_playground_and_a_bad_mode_is_refused() -> None:
     gateway = Gateway(GatewayConfig(functions={"translate": "http://127.0.0.1:9", "status": "http://127.0.0.1:9"}))
     try:
         app = create_app(gateway)
-        assert playground.install(app, gateway, bind_host="0.0.0.0", env={}) is False
+        assert playground.install(app, gateway, bind_host="0.0.0.0", mode="auto") is False
         client = app.test_client()
         assert client.get("/ui/").status_code == 404
         assert client.post("/ui/api/translate", json={"prompt": "x"}).status_code == 404
         with pytest.raises(playground.PlaygroundModeInvalid):
             playground.install(create_app(gateway), gateway, bind_host="127.0.0.1",
-                               env={"TEXT2PIXI_PLAYGROUND": "yes please"})
+                               mode="yes please")
     finally:
         gateway.close()
 
@@ -161,7 +161,7 @@ def test_loopback_playground_refuses_foreign_hosts_and_cross_site_calls() -> Non
     gateway = Gateway(GatewayConfig(functions={"translate": "http://127.0.0.1:9", "status": "http://127.0.0.1:9"}))
     try:
         app = create_app(gateway)
-        assert playground.install(app, gateway, bind_host="127.0.0.1", env={}) is True
+        assert playground.install(app, gateway, bind_host="127.0.0.1", mode="auto") is True
         client = app.test_client()
         page = client.get("/ui/", headers={"Host": "127.0.0.1:8080"})
         assert page.status_code == 200

@@ -24,10 +24,11 @@ import redis
 import requests
 
 from text2pixi import registry
+from text2pixi.core.contracts import JobStatus
 from text2pixi.core.errors import ServiceUnavailable
 from text2pixi.ops import localstack
 from text2pixi.ops.localstack import StackConfig, binary, free_port
-from text2pixi.service.jobs import Jobs, JobStatus
+from text2pixi.service.jobs import Jobs
 from text2pixi.service.store import PAGE_SUFFIX, RESULT_SUFFIX, Store
 
 PROMPTS = ("a pink rectangle", "a red ball bounces", "three blue squares spinning in a row",

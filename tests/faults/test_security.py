@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from text2pixi.core.errors import CallbackRefused
-from text2pixi.service import functions as service
+from text2pixi.service import functions, http
 from text2pixi.service.callbacks import check_callback_url, deliver
 from text2pixi.service.functions import Service
 from text2pixi.settings import Settings
@@ -263,6 +263,6 @@ def test_stores_are_not_reachable_through_the_gateway(fault_stack: harness.Stack
 
 def test_service_maps_errors_in_one_place() -> None:
     """Handlers raise named errors; ``error_response`` alone turns them into HTTP answers."""
-    source = inspect.getsource(service)
+    source = inspect.getsource(functions) + inspect.getsource(http)
     assert source.count("def error_response") == 1
     assert '"statusCode": 4' not in source and '"statusCode": 5' not in source

@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.backends import RedisServer
-from text2pixi import worker
+from text2pixi.core.contracts import TranslateRequest
 from text2pixi.core.errors import GenerationError
 from text2pixi.core.scene import Scene
 from text2pixi.engine import Engine
 from text2pixi.engine.checkpoints import Checkpoints
-from text2pixi.service.jobs import Jobs, TranslateRequest
+from text2pixi.service.jobs import Jobs
 from text2pixi.settings import Settings
+from text2pixi.worker import preparation
 
 pytestmark = pytest.mark.model
 
@@ -114,11 +115,11 @@ def test_an_idle_worker_gives_way_to_a_translation_but_not_to_a_refinement_of_th
         engine: Engine, jobs: Jobs, monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker's preparation watches the queue: another translation waiting stops it within a poll; a
     refinement of the scene being prepared does not (it is the one the preparation is for)."""
-    monkeypatch.setattr(worker, "PREPARE_POLL_S", 0.001)
+    monkeypatch.setattr(preparation, "PREPARE_POLL_S", 0.001)
     jobs.enqueue(TranslateRequest(prompt="make it blue", base="a" * 32))
-    assert worker._prepare(engine, BASES[0], "a" * 32, jobs) is True
+    assert preparation.prepare(engine, BASES[0], "a" * 32, jobs) is True
     assert engine._refinement_head(BASES[0]) in engine.checkpoints
     jobs.enqueue(TranslateRequest(prompt="three red squares"))
     assert jobs.others_waiting("b" * 32) and jobs.enqueue_prepare("b" * 32, copies=1) == 0
-    assert worker._prepare(engine, BASES[1], "b" * 32, jobs) is False
+    assert preparation.prepare(engine, BASES[1], "b" * 32, jobs) is False
     assert engine._refinement_head(BASES[1]) not in engine.checkpoints

@@ -24,8 +24,10 @@ import pytest
 import requests
 
 from tests.integration.test_template import ROOT, Process, free_port, spawn, start_function, stop
-from text2pixi.ops.invoke import InvokeError, invoke, resolve_gateway
-from text2pixi.web.gateway import GatewayConfig, parse_functions
+from text2pixi.core.errors import InvokeError
+from text2pixi.ops.endpoint import resolve_gateway
+from text2pixi.ops.invoke import invoke
+from text2pixi.settings import GatewaySettings, parse_functions
 
 TIMEOUT = 1.0
 """The test gateway's upstream timeout: short, so the 504 test is quick."""
@@ -115,12 +117,25 @@ def test_parse_functions() -> None:
             parse_functions(bad)
 
 
-def test_config_from_env() -> None:
-    config = GatewayConfig.from_env({"TEXT2PIXI_GATEWAY_FUNCTIONS": "a=http://127.0.0.1:1",
-                                     "TEXT2PIXI_GATEWAY_TIMEOUT": "3", "TEXT2PIXI_GATEWAY_BASIC_AUTH": "u:p"})
+def test_config_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("TEXT2PIXI_GATEWAY_")] + ["TEXT2PIXI_CALLBACK_ALLOW_PRIVATE",
+                                                                                 "TEXT2PIXI_PLAYGROUND"]:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {"TEXT2PIXI_GATEWAY_FUNCTIONS": "a=http://127.0.0.1:1", "TEXT2PIXI_GATEWAY_TIMEOUT": "3",
+                        "TEXT2PIXI_GATEWAY_BASIC_AUTH": "u:p", "TEXT2PIXI_GATEWAY_NAMESPACE": ""}.items():
+        monkeypatch.setenv(name, value)
+    config = GatewaySettings()
     assert (config.functions, config.timeout, config.basic_auth) == ({"a": "http://127.0.0.1:1"}, 3.0, "u:p")
-    assert (config.namespace, config.max_body) == ("openfaas-fn", 1024 * 1024)
+    assert (config.namespace, config.max_body) == ("openfaas-fn", 1024 * 1024)  # an empty variable is the default
     assert "u:p" not in repr(config)
+    assert (config.callback_allow_private, config.playground) == (False, "auto")
+    for true in ("1", "true", "yes", "on", "TRUE"):  # one truthiness rule, the functions' (pydantic's)
+        monkeypatch.setenv("TEXT2PIXI_CALLBACK_ALLOW_PRIVATE", true)
+        assert GatewaySettings().callback_allow_private is True
+    assert GatewaySettings(port=9000, functions="b=http://127.0.0.1:2").port == 9000  # the server's flags win
+    monkeypatch.setenv("TEXT2PIXI_GATEWAY_FUNCTIONS", "Bad=http://x")
+    with pytest.raises(ValueError, match="bad function entry"):
+        GatewaySettings()
 
 
 def test_gateway_url_precedence() -> None:

@@ -1,6 +1,6 @@
 """Edit quality on the default model: every (base scene, instruction, expectation) case of
 ``tests/fixtures/refinements.json`` is refined by the engine (base in the user turn, look-up drafts, then
-``refinement.preserve``) and checked for the change it asks for and for everything else being kept.
+``core.preserve.preserve``) and checked for the change it asks for and for everything else being kept.
 
 The rates are printed and written to ``bench/results/refine-quality-last.json``; the bounds below sit under
 the measured rates (see docs/performance.md, "Refinement") so a regression fails and noise does not."""
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from text2pixi import registry
-from text2pixi.core.refinement import RefinementCase, check_case
+from text2pixi.core.edit_checks import RefinementCase, check_case
 from text2pixi.core.scene import Scene
 from text2pixi.settings import Settings
 

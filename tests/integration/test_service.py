@@ -46,16 +46,6 @@ def ev(body: bytes | str = b"", *, method: str = "POST", key: str | None = KEY, 
 
 
 @pytest.fixture(scope="module")
-def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RedisServer, S3Server]]:
-    base = tmp_path_factory.mktemp("backends")
-    r = RedisServer(base / "redis").start()
-    s3 = S3Server(base / "s3").start()
-    yield r, s3
-    s3.stop()
-    r.stop()
-
-
-@pytest.fixture(scope="module")
 def settings(backends: tuple[RedisServer, S3Server], small_settings: Settings, tmp_path_factory) -> Settings:  # type: ignore[no-untyped-def]
     r, s3 = backends
     secrets = tmp_path_factory.mktemp("secrets")
@@ -70,12 +60,12 @@ def settings(backends: tuple[RedisServer, S3Server], small_settings: Settings, t
 
 @pytest.fixture(scope="module")
 def warm(settings: Settings):  # type: ignore[no-untyped-def]
-    from text2pixi import worker
     from text2pixi.service.store import Store
+    from text2pixi.worker.warm import Warm, setup
 
     Store(settings).ensure_buckets()
-    worker._Warm.worker_name = "test-worker"
-    return worker.setup(settings)
+    Warm.worker_name = "test-worker"
+    return setup(settings)
 
 
 @pytest.fixture()

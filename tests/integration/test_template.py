@@ -6,7 +6,6 @@ The subprocess helpers here (``free_port``, ``start_function``, ``stop``) are re
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import signal
@@ -22,8 +21,10 @@ from types import ModuleType
 import pytest
 import requests
 
+from tests.backends import TEMPLATE_INDEX, import_template
+
 ROOT = Path(__file__).resolve().parents[2]
-INDEX = ROOT / "templates" / "python3-llama" / "index.py"
+INDEX = TEMPLATE_INDEX
 ECHO = ROOT / "tests" / "fixtures" / "echo"
 ERROR_BODY = {"error": "internal_error", "message": "internal error"}
 
@@ -207,14 +208,7 @@ def index(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """index.py imported by path, as a fresh module; sys.path/sys.modules changes are undone after the test."""
     monkeypatch.delenv("FUNCTION_DIR", raising=False)
     monkeypatch.setenv("MAX_BODY_BYTES", "64")
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.delitem(sys.modules, "handler", raising=False)
-    spec = importlib.util.spec_from_file_location("python3_llama_index", INDEX)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return import_template(monkeypatch)
 
 
 def test_default_function_dir_is_the_example_handler(index: ModuleType) -> None:

@@ -7,24 +7,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
+from text2pixi.core.colors import color_family, color_matches
 from text2pixi.core.scene import Scene
-from text2pixi.quality.evaluation import (
-    CATEGORIES,
-    Case,
-    CheckResult,
-    Outcome,
-    color_family,
-    color_matches,
-    compare,
-    evaluate_case,
-    goes,
-    in_region,
-    load_cases,
-    markdown,
-    replace_section,
-    summarize,
-    table,
-)
+from text2pixi.quality.cases import Case, Outcome, evaluate_case, load_cases
+from text2pixi.quality.check_base import CATEGORIES, CheckResult
+from text2pixi.quality.report import compare, markdown, replace_section, summarize, table
+from text2pixi.quality.selectors import goes, in_region
 
 PROMPTS = ROOT / "eval" / "prompts.toml"
 

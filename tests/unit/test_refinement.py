@@ -10,19 +10,14 @@ from typing import Any
 
 import pytest
 
+from text2pixi.core.contracts import TranslateRequest
+from text2pixi.core.edit_checks import RefinementCase, check_case
+from text2pixi.core.edit_words import mentioned
+from text2pixi.core.preserve import preserve
 from text2pixi.core.prompt import EXAMPLES, build_messages, build_refinement_messages
-from text2pixi.core.refinement import (
-    RefinementCase,
-    changed_paths,
-    check_case,
-    flatten,
-    mentioned,
-    ordered_json,
-    preserve,
-    refinement_message,
-)
+from text2pixi.core.refine_prompt import ordered_json, refinement_message
 from text2pixi.core.scene import Scene
-from text2pixi.service.jobs import TranslateRequest
+from text2pixi.core.scene_diff import changed_paths, flatten
 from text2pixi.service.store import variant_id
 
 CASES = json.loads((Path(__file__).parents[1] / "fixtures" / "refinements.json").read_text())["cases"]

@@ -26,8 +26,11 @@ from text2pixi.quality.loadtest import (
 )
 
 
-def load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_scale", ROOT / "bench" / "scale.py")
+def load_bench(monkeypatch: pytest.MonkeyPatch, name: str = "scale") -> ModuleType:
+    """``bench/<name>.py`` imported by path, its folder on sys.path as when it runs as a script (for its
+    sibling modules ``bench/scale_*.py``); ``monkeypatch`` takes the folder off sys.path afterwards."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -168,13 +171,14 @@ def test_timeline_statistics() -> None:
     assert stats.worker_cpu_mean == {"worker1": 80.0} and stats.worker_rss_max_mb == {"worker1": 320.0}
 
 
-def test_bench_helpers(tmp_path: Path) -> None:
-    bench = load_bench()
+def test_bench_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bench = load_bench(monkeypatch)
     assert bench.parse_layouts("1x2, 2x1") == [(1, 2), (2, 1)]
     assert bench.parse_rates("0.5x,1x,12", 10.0) == [5.0, 10.0, 12.0]
+    report = load_bench(monkeypatch, "scale_report")
     doc = tmp_path / "perf.md"
     doc.write_text("# Performance\n\n## Other\n\ntext\n")
-    bench.update_doc(doc, f"{bench.DOC_BEGIN}\nfirst\n{bench.DOC_END}\n")
-    bench.update_doc(doc, f"{bench.DOC_BEGIN}\nsecond\n{bench.DOC_END}\n")
+    report.update_doc(doc, f"{report.DOC_BEGIN}\nfirst\n{report.DOC_END}\n")
+    report.update_doc(doc, f"{report.DOC_BEGIN}\nsecond\n{report.DOC_END}\n")
     text = doc.read_text()
-    assert "second" in text and "first" not in text and text.count(bench.DOC_BEGIN) == 1 and "## Other" in text
+    assert "second" in text and "first" not in text and text.count(report.DOC_BEGIN) == 1 and "## Other" in text

@@ -9,7 +9,8 @@ Content-Security-Policy that allows only its own inline scripts, by hash, and no
 
 Shapes are drawn in white and coloured with ``tint`` so that colour animations are a tint tween.
 Every object is positioned by its centre, so rotation and scale happen around it. Animation state is
-a pure function of time (``seek(t)``), which makes replay, pausing and tests exact.
+a pure function of time (``seek(t)``), which makes replay, pausing and tests exact. The fixed JavaScript
+(that runtime, the page's start) lives in ``core/runtime/*.js``; only ``mount`` is generated here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import base64
 import hashlib
 import html
 import json
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from text2pixi.core import scene as s
@@ -25,112 +28,18 @@ from text2pixi.core.colors import color_to_hex
 
 GENERATOR = "text2pixi"
 
-_RUNTIME_JS = """\
-const EASE = {
-  linear: (t) => t,
-  easeIn: (t) => t * t * t,
-  easeOut: (t) => 1 - Math.pow(1 - t, 3),
-  easeInOut: (t) => (t < 0.5 ? 4 * t * t * t : 1 - Math.pow(-2 * t + 2, 3) / 2),
-  bounce: (t) => {
-    const n = 7.5625, d = 2.75;
-    if (t < 1 / d) return n * t * t;
-    if (t < 2 / d) return n * (t -= 1.5 / d) * t + 0.75;
-    if (t < 2.5 / d) return n * (t -= 2.25 / d) * t + 0.9375;
-    return n * (t -= 2.625 / d) * t + 0.984375;
-  },
-  elastic: (t) => (t === 0 || t === 1 ? t : Math.pow(2, -10 * t) * Math.sin((t * 10 - 0.75) * ((2 * Math.PI) / 3)) + 1),
-  back: (t) => 1 + 2.70158 * Math.pow(t - 1, 3) + 1.70158 * Math.pow(t - 1, 2),
-};
+_CLASSIC_HEAD = "(() => {\nconst { Application, Graphics, Text } = globalThis.PIXI;\n"
+"""Opens the classic-script wrappers (playground script, standalone page): Pixi.js from the global IIFE build."""
 
-function rgb(hex) {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
 
-function toHex(c) {
-  return "#" + c.map((v) => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, "0")).join("");
-}
+@cache
+def runtime_js(name: str) -> str:
+    """The text of ``core/runtime/<name>`` (read once): JavaScript kept as real files, shipped as package data.
 
-function lerp(a, b, p) {
-  return Array.isArray(a) ? a.map((v, i) => v + (b[i] - v) * p) : a + (b - a) * p;
-}
-
-const PROPS = {
-  pos: { read: (o) => [o.x, o.y], write: (o, v) => o.position.set(v[0], v[1]) },
-  angle: { read: (o) => o.angle, write: (o, v) => { o.angle = v; } },
-  scale: { read: (o) => o.scale.x, write: (o, v) => o.scale.set(v) },
-  alpha: { read: (o) => o.alpha, write: (o, v) => { o.alpha = v; } },
-  tint: { read: (o) => rgb(o.__tint), write: (o, v) => { o.tint = toHex(v); } },
-};
-
-/** Eased progress of one animation at time t (seconds), or null before it starts. */
-function progress(a, t) {
-  const local = t - a.delay;
-  if (local < 0) return null;
-  const cycles = a.repeat < 0 ? Infinity : a.repeat + 1;
-  let cycle = Math.floor(local / a.dur);
-  let p = (local - cycle * a.dur) / a.dur;
-  if (cycle >= cycles) { cycle = cycles - 1; p = 1; }
-  if (a.yoyo && cycle % 2 === 1) p = 1 - p;
-  return EASE[a.ease](p);
-}
-
-/** Drive the objects with the animations on app.ticker; returns a controller (seek, play, pause, replay). */
-function animate(app, objects, anims) {
-  const tracks = new Map();
-  for (const a of anims) {
-    const key = a.target + "|" + a.prop;
-    if (!tracks.has(key)) tracks.set(key, { obj: objects[a.target], prop: PROPS[a.prop], anims: [] });
-    tracks.get(key).anims.push(Object.assign({}, a));
-  }
-  const valueAt = (track, t, upto) => {
-    let v = track.initial;
-    for (let i = 0; i < upto; i++) {
-      const a = track.anims[i];
-      const p = progress(a, t);
-      if (p !== null) v = lerp(a.from, a.to, p);
-    }
-    return v;
-  };
-  for (const track of tracks.values()) {
-    track.anims.sort((x, y) => x.delay - y.delay);
-    track.initial = track.prop.read(track.obj);
-    track.anims.forEach((a, k) => {
-      a.from = valueAt(track, a.delay, k);
-      if (a.by !== undefined) a.to = a.from + a.by;
-      else if (a.prop === "tint") a.to = rgb(a.to);
-    });
-  }
-  let time = 0;
-  let playing = true;
-  const seek = (t) => {
-    time = Math.max(0, t);
-    for (const track of tracks.values()) track.prop.write(track.obj, valueAt(track, time, track.anims.length));
-  };
-  app.ticker.add((ticker) => { if (playing) seek(time + ticker.deltaMS / 1000); });
-  seek(0);
-  return {
-    app,
-    objects,
-    seek,
-    get time() { return time; },
-    get playing() { return playing; },
-    play() { playing = true; },
-    pause() { playing = false; },
-    replay() { seek(0); playing = true; },
-  };
-}
-
-function place(obj, label, p) {
-  obj.label = label;
-  obj.position.set(p.x, p.y);
-  obj.angle = p.rot;
-  obj.alpha = p.alpha;
-  obj.__tint = p.color;
-  obj.tint = p.color;
-  return obj;
-}
-"""
+    ``runtime.js`` is the tween runtime every output shares, ``page_boot.js`` starts the standalone page,
+    ``viewer_controls.js`` is the ``text2pixi view`` control bar.
+    """
+    return files("text2pixi.core").joinpath("runtime", name).read_text(encoding="utf-8")
 
 
 def js_literal(value: Any) -> str:
@@ -237,7 +146,7 @@ def render_module(scene: s.Scene) -> str:
         f"// Generated by {GENERATOR} from a validated scene. Pixi.js v8.\n"
         f"// Scene: {scene.w}x{scene.h}, {len(scene.objects)} objects, {len(scene.anims)} animations.\n"
         'import { Application, Graphics, Text } from "pixi.js";\n\n'
-        f"{_RUNTIME_JS}\n"
+        f"{runtime_js('runtime.js')}\n"
         f"export {mount_source(scene)}\n"
         "export default mount;\n"
     )
@@ -250,9 +159,7 @@ def render_script(scene: s.Scene) -> str:
     runtime and ``mount`` as the module and the standalone page, without ``eval`` or inline scripts.
     """
     return (
-        "(() => {\n"
-        "const { Application, Graphics, Text } = globalThis.PIXI;\n"
-        f"{_RUNTIME_JS}\n{mount_source(scene)}\n"
+        f"{_CLASSIC_HEAD}{runtime_js('runtime.js')}\n{mount_source(scene)}\n"
         "globalThis.__TEXT2PIXI_MOUNT__ = mount;\n"
         "})();\n"
     )
@@ -271,14 +178,8 @@ def render_page(scene: s.Scene, pixi_js: str, *, title: str = "text2pixi scene",
     if "</script" in pixi_js.lower():
         raise ValueError("pixi.js source contains '</script' and cannot be inlined")
     boot = (
-        "(() => {\n"
-        "const { Application, Graphics, Text } = globalThis.PIXI;\n"
-        f"{_RUNTIME_JS}\n{mount_source(scene)}\n"
-        "mount(document.getElementById(\"stage\"))\n"
-        "  .then(() => { document.body.dataset.state = \"playing\"; })\n"
-        "  .catch((err) => { document.body.dataset.state = \"error\"; "
-        "document.getElementById(\"error\").textContent = String(err); });\n"
-        f"{extra_js}"
+        f"{_CLASSIC_HEAD}{runtime_js('runtime.js')}\n{mount_source(scene)}\n"
+        f"{runtime_js('page_boot.js')}{extra_js}"
         "})();\n"
     )
     policy = (

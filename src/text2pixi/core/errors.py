@@ -1,14 +1,20 @@
-"""The error hierarchy, designed once.
+"""The error hierarchy, designed once: every error class of the package lives here.
 
 User mistakes (bad prompt, unknown model) derive from :class:`UserError`; runtime failures (model
 could not produce a valid scene, corrupt model file) derive from :class:`Text2PixiError` directly.
-The HTTP layer maps each class to one status code via :attr:`Text2PixiError.code` and
-:attr:`Text2PixiError.http_status`; the CLI prints ``str(error)`` on one line.
+Each class carries everything an HTTP answer needs: :attr:`Text2PixiError.code` (the stable
+``error`` of the JSON body), :attr:`Text2PixiError.http_status`, :meth:`Text2PixiError.to_dict`
+(the body) and :meth:`Text2PixiError.headers` (``Retry-After``, ``Allow``, ...). The functions
+(:func:`text2pixi.service.http.error_response`) and every Flask app (:mod:`text2pixi.web.errors`)
+read these and nothing else, so one error has one answer everywhere; the CLI prints ``str(error)``
+on one line.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import ValidationError
 
 
 class Text2PixiError(Exception):
@@ -20,6 +26,36 @@ class Text2PixiError(Exception):
     def to_dict(self) -> dict[str, Any]:
         """The JSON error body: a stable machine code and a human message."""
         return {"error": self.code, "message": str(self)}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that belong to this error's answer (none unless a subclass says so)."""
+        return {}
+
+
+def validation_message(exc: ValidationError, *, limit: int = 5, root: str = "scene") -> str:
+    """Pydantic's complaints as one line, ``path: message; ...`` for the first ``limit`` of them.
+
+    The one wording of an invalid scene, whoever validated it (an edit, the playground, the viewer);
+    ``root`` names the document when the complaint is about the whole of it.
+    """
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or root}: {e['msg']}" for e in exc.errors()[:limit])
+
+
+class InternalError(Text2PixiError):
+    """An unexpected failure: logged where it happened, while the caller learns nothing more."""
+
+    def __init__(self, message: str = "internal error") -> None:
+        super().__init__(message)
+
+
+class HttpError(Text2PixiError):
+    """An HTTP status the web server itself chose (e.g. werkzeug's) that no named error describes."""
+
+    code = "http_error"
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.http_status = status
 
 
 class UserError(Text2PixiError):
@@ -104,6 +140,13 @@ class Unauthorized(UserError):
     http_status = 401
 
 
+class BasicAuthRequired(Unauthorized):
+    """The gateway's ``/system/*`` API wants HTTP basic auth (as OpenFaaS' does)."""
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Basic realm="OpenFaaS API"'}
+
+
 class OriginNotAllowed(UserError):
     code = "origin_not_allowed"
     http_status = 403
@@ -118,9 +161,12 @@ class MethodNotAllowed(UserError):
     code = "method_not_allowed"
     http_status = 405
 
-    def __init__(self, method: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(f"method {method} is not allowed here; use {', '.join(allowed)}")
+    def __init__(self, method: str, allowed: tuple[str, ...], *, message: str | None = None) -> None:
+        super().__init__(message or f"method {method} is not allowed here; use {', '.join(allowed)}")
         self.allowed = allowed
+
+    def headers(self) -> dict[str, str]:
+        return {"Allow": ", ".join(self.allowed)}
 
 
 class IdempotencyConflict(UserError):
@@ -166,9 +212,17 @@ class InvalidScene(UserError):
 
     code = "invalid_scene"
 
+    @classmethod
+    def from_validation(cls, exc: ValidationError) -> InvalidScene:
+        return cls(f"the scene is not valid: {validation_message(exc)}")
+
 
 class QueueFull(Text2PixiError):
-    """More jobs are waiting than the configured depth; the client should come back later."""
+    """A bounded queue is full: more jobs are waiting than the configured depth, or the gateway's
+    async backlog is; the client should come back after ``retry_after`` seconds.
+
+    The stack's only 429, and its only code for one.
+    """
 
     code = "queue_full"
     http_status = 429
@@ -177,9 +231,101 @@ class QueueFull(Text2PixiError):
         super().__init__(message)
         self.retry_after = retry_after
 
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 class ServiceUnavailable(Text2PixiError):
     """A backend (Redis, S3) or a configuration the service needs is missing."""
 
     code = "service_unavailable"
     http_status = 503
+
+
+class PixiNotInstalled(Text2PixiError):
+    """No local copy of pixi.js to inline into a standalone page (``make setup`` installs it)."""
+
+    code = "pixi_not_installed"
+    http_status = 503
+
+
+# --- the gateway, between a caller and a function -----------------------------------------------
+
+
+class FunctionNotFound(NotFound):
+    """The gateway serves no function of that name (in that namespace)."""
+
+    code = "function_not_found"
+
+
+class FunctionUnavailable(Text2PixiError):
+    """The function process is not reachable (restarting, or down)."""
+
+    code = "function_unavailable"
+    http_status = 502
+
+
+class FunctionTimeout(Text2PixiError):
+    """The function did not answer within the gateway's timeout."""
+
+    code = "function_timeout"
+    http_status = 504
+
+
+# --- the playground's same-origin proxy ----------------------------------------------------------
+
+
+class HostNotAllowed(UserError):
+    """The request names a host other than loopback while the playground is local-only (DNS rebinding)."""
+
+    code = "host_not_allowed"
+    http_status = 403
+
+
+class UnsupportedMediaType(UserError):
+    """The proxy takes JSON only: a cross-site HTML form cannot send it without a CORS preflight."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
+class PlaygroundModeInvalid(Text2PixiError, ValueError):
+    """``TEXT2PIXI_PLAYGROUND`` holds something other than auto, on or off: the gateway does not start."""
+
+    code = "invalid_setting"
+
+
+# --- clients of the service (the CLI, ``text2pixi invoke``) ---------------------------------------
+
+
+class ServiceError(Text2PixiError):
+    """The service answered with an error body; carries its status and stable code."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{status} {body.get('error', 'error')}: {body.get('message', '')}")
+        self.http_status = status
+        self.code = str(body.get("error", "error"))
+        self.body = body
+
+
+class InvokeError(Text2PixiError):
+    """The gateway answered outside 2xx; carries what it said so callers can report or branch on it.
+
+    Worded as ``faas-cli invoke`` words it, since ``text2pixi invoke`` stands in for that command.
+    """
+
+    code = "unexpected_status"
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status = status
+        self.http_status = status
+        self.body = body
+        text = " ".join(body.decode("utf-8", "replace").split())
+        text = text if len(text) <= 500 else text[:500] + "..."
+        super().__init__(f"server returned unexpected status code: {status} - {text}")
+
+
+class SceneSourceInvalid(UserError):
+    """The argument is neither a job id nor a readable JSON file holding a valid scene."""
+
+    code = "scene_source_invalid"

@@ -10,7 +10,7 @@ first, then optional ones) and are checked against the schema by the tests.
 from __future__ import annotations
 
 from text2pixi.core.errors import EmptyPrompt, PromptTooLong
-from text2pixi.core.refinement import refinement_message
+from text2pixi.core.refine_prompt import refinement_message
 from text2pixi.core.scene import MAX_ANIMATIONS, MAX_OBJECTS, Scene
 
 SYSTEM_PROMPT = f"""\
@@ -79,7 +79,7 @@ def build_messages(prompt: str) -> list[dict[str, str]]:
 
 def build_refinement_messages(base: Scene, instruction: str) -> list[dict[str, str]]:
     """Chat messages for a refinement: the same fixed prefix (so its KV cache is reused), then a user
-    turn holding the base scene and the change (:func:`text2pixi.core.refinement.refinement_message`)."""
+    turn holding the base scene and the change (:func:`text2pixi.core.refine_prompt.refinement_message`)."""
     return build_messages(refinement_message(base, instruction))
 
 

@@ -35,8 +35,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from text2pixi import registry
 from text2pixi.core.errors import GenerationFailed, OutputTruncated, Text2PixiError
+from text2pixi.core.preserve import preserve
 from text2pixi.core.prompt import build_messages, build_refinement_messages, check_prompt
-from text2pixi.core.refinement import ordered_json, preserve
+from text2pixi.core.refine_prompt import ordered_json
 from text2pixi.core.scene import Scene
 from text2pixi.engine.checkpoints import Checkpoints
 from text2pixi.engine.decoding import ConstrainedDecoder, DecodeStats
@@ -84,7 +85,7 @@ class Translation(BaseModel):
     model_scene_json: str | None = Field(
         None, description="a refinement's scene as the model wrote it, when preservation changed it")
     reverted: list[str] = Field(default_factory=list,
-                                description="paths a refinement set back to the base value (refinement.preserve)")
+                                description="paths a refinement set back to the base value (core.preserve)")
     checkpoint: str | None = Field(
         None, description="a refinement's head (prefix + base scene): 'restored' from a KV checkpoint or "
         "'evaluated' in this call; None for fresh requests")
@@ -336,7 +337,7 @@ class Engine:
 
         With ``base``, ``prompt`` is an instruction ("make it slower") and the model writes the whole new
         scene from the base (in the user turn, after the cached prefix); the fields the instruction gives
-        no reason to change then go back to their base values (:func:`text2pixi.core.refinement.preserve`).
+        no reason to change then go back to their base values (:func:`text2pixi.core.preserve.preserve`).
 
         Raises :class:`EmptyPrompt`, :class:`PromptTooLong`, :class:`OutputTruncated` (the
         document did not fit in ``max_tokens``) or :class:`GenerationFailed` (no attempt passed

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,9 @@ from text2pixi import registry
 from text2pixi.core.errors import Text2PixiError
 from text2pixi.core.scene import Scene
 from text2pixi.settings import Settings
+
+if TYPE_CHECKING:
+    from text2pixi.ops.viewer import Viewable
 
 app = typer.Typer(help="Turn a sentence into a validated Pixi.js v8 animation.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -107,18 +110,17 @@ def translate(
 
 def _base_scene(source: str, gateway_url: str | None, api_key: str | None) -> Scene:
     """The scene to refine: a JSON file, or a finished result fetched through the gateway (as ``view`` does)."""
-    import os
+    return _load_scene(source, gateway_url, api_key).scene
 
+
+def _load_scene(source: str, gateway_url: str | None, api_key: str | None) -> Viewable:
+    """A scene from a JSON file, or from a finished job through the gateway (the only case that needs a key)."""
     from text2pixi.ops import viewer
-    from text2pixi.ops.localstack import StackConfig
-    from text2pixi.ops.localstack import api_key as stack_api_key
+    from text2pixi.ops.endpoint import resolve_api_key, resolve_gateway
 
-    cfg = StackConfig()
-    url = gateway_url or os.environ.get("OPENFAAS_URL") or cfg.gateway_url
-    key = api_key or os.environ.get("TEXT2PIXI_API_KEY") or ""
-    if not key and viewer.JOB_ID.match(source) and not Path(source).is_file():
-        key = stack_api_key(cfg)
-    return viewer.load(source, gateway=url, api_key=key).scene
+    fetched = bool(viewer.JOB_ID.match(source)) and not Path(source).is_file()
+    key = resolve_api_key(api_key) if fetched else ""
+    return viewer.load(source, gateway=resolve_gateway(gateway_url), api_key=key)
 
 
 @model_app.command("fetch")
@@ -164,7 +166,7 @@ def worker(ctx: typer.Context) -> None:
 @app.command(context_settings=_PASSTHROUGH, add_help_option=False)
 def gateway(ctx: typer.Context) -> None:
     """Run the local OpenFaaS-compatible gateway (see `text2pixi gateway --help`)."""
-    from text2pixi.web.gateway import main as gateway_main
+    from text2pixi.web.server import main as gateway_main
 
     raise typer.Exit(code=gateway_main(list(ctx.args)) or 0)
 
@@ -239,16 +241,11 @@ def submit(
     variants: Annotated[int, typer.Option(min=1, max=4, help="distinct scenes to generate (1-4)")] = 1,
 ) -> None:
     """Translate PROMPT through the service (gateway → translate → queue → worker) and wait for it."""
-    import os
-
     from text2pixi.ops.client import Client
-    from text2pixi.ops.localstack import StackConfig
-    from text2pixi.ops.localstack import api_key as stack_api_key
+    from text2pixi.ops.endpoint import resolve_api_key, resolve_gateway
 
-    cfg = StackConfig()
-    url = gateway_url or os.environ.get("OPENFAAS_URL") or cfg.gateway_url
-    key = api_key or os.environ.get("TEXT2PIXI_API_KEY") or stack_api_key(cfg)
-    client = Client(url, key)
+    url = resolve_gateway(gateway_url)
+    client = Client(url, resolve_api_key(api_key))
     try:
         view = client.translate(prompt, timeout=timeout, base=base, variants=variants)
     except Text2PixiError as exc:
@@ -284,20 +281,11 @@ def view(
     api_key: Annotated[str | None, typer.Option(help="default: $TEXT2PIXI_API_KEY or the local stack's key")] = None,
 ) -> None:
     """Write (and open) a page that plays a scene: the playground's runtime, pixi.js inlined, no network."""
-    import os
-
     from text2pixi.ops import viewer
-    from text2pixi.ops.localstack import StackConfig
-    from text2pixi.ops.localstack import api_key as stack_api_key
     from text2pixi.service.pixi_bundle import load_pixi_js
 
-    cfg = StackConfig()
-    url = gateway_url or os.environ.get("OPENFAAS_URL") or cfg.gateway_url
     try:
-        key = api_key or os.environ.get("TEXT2PIXI_API_KEY") or ""
-        if not key and viewer.JOB_ID.match(source) and not Path(source).is_file():
-            key = stack_api_key(cfg)
-        item = viewer.load(source, gateway=url, api_key=key)
+        item = _load_scene(source, gateway_url, api_key)
         page = viewer.render_viewer(item, load_pixi_js(Settings().pixi_js_path))
     except Text2PixiError as exc:
         _fail(exc)

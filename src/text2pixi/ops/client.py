@@ -14,17 +14,7 @@ from typing import Any
 
 import requests
 
-from text2pixi.core.errors import GenerationFailed, ServiceUnavailable, Text2PixiError
-
-
-class ServiceError(Text2PixiError):
-    """The service answered with an error body; carries its status and stable code."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        super().__init__(f"{status} {body.get('error', 'error')}: {body.get('message', '')}")
-        self.http_status = status
-        self.code = str(body.get("error", "error"))
-        self.body = body
+from text2pixi.core.errors import GenerationFailed, ServiceError, ServiceUnavailable
 
 
 class Client:

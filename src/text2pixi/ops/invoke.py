@@ -2,41 +2,27 @@
 
 Same URL layout (``/function/<name>`` or ``/async-function/<name>``), same defaults (POST, ``text/plain``), same
 ``-H "K: V"`` and ``--query k=v`` flags and the same gateway precedence (``--gateway``, ``OPENFAAS_URL``,
-``http://127.0.0.1:8080``), so scripts and docs work against the local gateway and a cluster alike.
+``http://127.0.0.1:8080``: :func:`text2pixi.ops.endpoint.resolve_gateway`), so scripts and docs work against the
+local gateway and a cluster alike.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from urllib.parse import quote, urlencode
 
 import requests
 
-DEFAULT_GATEWAY = "http://127.0.0.1:8080"
+from text2pixi.core.errors import InvokeError
+from text2pixi.ops.endpoint import DEFAULT_GATEWAY, resolve_gateway
+
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 """The methods faas-cli accepts for ``--method``."""
 DEFAULT_TIMEOUT = 300.0
 """Generous on purpose: the gateway's own timeout is what should end a slow call."""
 ASYNC_MESSAGE = "Function submitted asynchronously."
-
-
-class InvokeError(Exception):
-    """The gateway answered outside 2xx; carries what it said so callers can report or branch on it."""
-
-    def __init__(self, status: int, body: bytes) -> None:
-        self.status = status
-        self.body = body
-        text = " ".join(body.decode("utf-8", "replace").split())
-        text = text if len(text) <= 500 else text[:500] + "..."
-        super().__init__(f"server returned unexpected status code: {status} - {text}")
-
-
-def resolve_gateway(explicit: str | None = None, env: Mapping[str, str] = os.environ) -> str:
-    """``--gateway``, else ``OPENFAAS_URL``, else the local default, as faas-cli orders them."""
-    return (explicit or env.get("OPENFAAS_URL") or DEFAULT_GATEWAY).rstrip("/")
 
 
 def parse_headers(values: Sequence[str]) -> list[tuple[str, str]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tempfile
 import webbrowser
@@ -19,56 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from text2pixi.core.codegen import js_literal, render_page
-from text2pixi.core.errors import NotFound, UserError
+from text2pixi.core.codegen import js_literal, render_page, runtime_js
+from text2pixi.core.contracts import JOB_ID
+from text2pixi.core.errors import NotFound, SceneSourceInvalid, validation_message
 from text2pixi.core.scene import Scene
-
-JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-
-CONTROLS_JS = """\
-const bar = document.createElement("div");
-bar.id = "controls";
-bar.style.cssText = "display:flex;gap:8px;justify-content:center;align-items:center;font-size:14px";
-const button = (label, onClick) => {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = label;
-  b.addEventListener("click", onClick);
-  bar.appendChild(b);
-  return b;
-};
-const ctl = () => globalThis.__TEXT2PIXI__;
-button("Replay", () => { if (ctl()) { ctl().replay(); pause.textContent = "Pause"; } });
-const pause = button("Pause", () => {
-  const c = ctl();
-  if (!c) return;
-  if (c.playing) c.pause(); else c.play();
-  pause.textContent = c.playing ? "Pause" : "Play";
-});
-const clock = document.createElement("span");
-clock.id = "time";
-clock.style.cssText = "min-width:5em;font-variant-numeric:tabular-nums";
-bar.appendChild(clock);
-setInterval(() => { if (ctl()) clock.textContent = ctl().time.toFixed(1) + " s"; }, 100);
-document.getElementById("stage").after(bar);
-const details = document.createElement("details");
-details.style.cssText = "max-width:800px;margin:12px auto";
-const summary = document.createElement("summary");
-summary.textContent = "Scene JSON";
-const pre = document.createElement("pre");
-pre.id = "scene";
-pre.style.cssText = "overflow:auto;font-size:12px";
-pre.textContent = SCENE_TEXT;
-details.append(summary, pre);
-bar.after(details);
-"""
-"""Runs inside the page's boot script (allowed by its hash); builds the controls with the DOM, no markup."""
-
-
-class SceneSourceInvalid(UserError):
-    """The argument is neither a job id nor a readable JSON file holding a valid scene."""
-
-    code = "scene_source_invalid"
 
 
 @dataclass(frozen=True)
@@ -90,9 +43,7 @@ def scene_from_document(data: Any, *, where: str) -> Viewable:
     try:
         return Viewable(Scene.model_validate(data), title)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        place = ".".join(str(p) for p in first["loc"]) or "scene"
-        raise SceneSourceInvalid(f"{where} is not a valid scene: {place}: {first['msg']}") from None
+        raise SceneSourceInvalid(f"{where} is not a valid scene: {validation_message(exc, limit=1)}") from None
 
 
 def load(source: str, *, gateway: str, api_key: str) -> Viewable:
@@ -117,7 +68,9 @@ def load(source: str, *, gateway: str, api_key: str) -> Viewable:
 def render_viewer(item: Viewable, pixi_js: str) -> str:
     """The standalone page with replay/pause controls and the scene JSON."""
     scene_text = json.dumps(item.scene.model_dump(mode="json", exclude_defaults=True), indent=2)
-    controls = f"const SCENE_TEXT = {js_literal(scene_text)};\n{CONTROLS_JS}"
+    # core/runtime/viewer_controls.js runs inside the page's boot script (allowed by its hash) and builds the
+    # controls with the DOM, no markup; it reads SCENE_TEXT.
+    controls = f"const SCENE_TEXT = {js_literal(scene_text)};\n{runtime_js('viewer_controls.js')}"
     return render_page(item.scene, pixi_js, title=item.title, extra_js="{\n" + controls + "}\n")
 
 

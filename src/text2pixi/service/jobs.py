@@ -1,4 +1,4 @@
-"""Translation jobs on the RQ queue: the request model, statuses, enqueueing and reading back.
+"""Translation jobs on the RQ queue: enqueueing them and reading their state back.
 
 The functions (``translate``, ``status``, ``warmup``) only talk to Redis through this module; the
 workers run :func:`text2pixi.worker.run_translation` for each job. A job's *domain* status is
@@ -16,17 +16,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import redis
-from pydantic import BaseModel, ConfigDict, Field
 from redis.exceptions import LockError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
 
+from text2pixi.core.contracts import JobStatus, JobView, TranslateRequest
 from text2pixi.core.errors import IdempotencyConflict, NotFound, QueueFull, ServiceUnavailable
 from text2pixi.service import metrics
 from text2pixi.settings import Settings
@@ -48,71 +47,6 @@ WARMUP_FUNC = "text2pixi.worker.run_warmup"
 PREPARE_FUNC = "text2pixi.worker.run_prepare"
 PREPARE_TTL = 60
 """Seconds a queued ``prepare`` job stays useful: after that the user has moved on, or the workers are busy."""
-
-
-class JobStatus(StrEnum):
-    QUEUED = "queued"
-    STARTED = "started"
-    FINISHED = "finished"
-    FAILED = "failed"
-
-
-class TranslateOptions(BaseModel):
-    """Per-request knobs; anything else in ``options`` is rejected as unknown."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_tokens: int | None = Field(None, ge=16, le=2048, description="output token budget per attempt")
-    temperature: float | None = Field(None, ge=0.0, le=1.5, description="0 is greedy")
-    seed: int | None = Field(None, ge=0, le=2**31 - 1)
-
-
-RESULT_ID_PATTERN = r"^[0-9a-f]{32}$"
-MAX_VARIANTS = 4
-
-
-class TranslateRequest(BaseModel):
-    """A description to animate, or with ``base`` an instruction that changes a previous result."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str
-    options: TranslateOptions = Field(default_factory=TranslateOptions)
-    base: str | None = Field(None, pattern=RESULT_ID_PATTERN,
-                             description="id of a finished result to refine; the prompt is then the change")
-    variants: int = Field(1, ge=1, le=MAX_VARIANTS,
-                          description="distinct scenes for this prompt (the first greedy, the rest sampled)")
-
-
-MAX_NOTE_CHARS = 200
-
-
-class EditRequest(BaseModel):
-    """``POST /function/translate/edit``: a scene edited by hand, stored as a new version of ``base``.
-
-    The scene goes through the same schema and semantic checks as a model's scene; nothing about it
-    is trusted, and an invalid one is a 400 ``invalid_scene`` that stores nothing.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    base: str = Field(pattern=RESULT_ID_PATTERN, description="the finished result this edit changes")
-    scene: dict[str, Any] = Field(description="the whole edited scene (the scene schema)")
-    note: str | None = Field(None, max_length=MAX_NOTE_CHARS, description="what was changed, for the history")
-
-
-class JobView(BaseModel):
-    """What ``status`` answers for one job."""
-
-    id: str
-    status: JobStatus
-    created_at: str | None = None
-    started_at: str | None = None
-    ended_at: str | None = None
-    queue_position: int | None = None
-    attempts: int = 0
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -2,17 +2,18 @@
 
 A filter reads the current RQ job (if any) so that log lines from our code, RQ, instructor or
 llama-cpp-python inside a job all name it, without passing ids around. ``TEXT2PIXI_LOG_JSON=1``
-switches to one JSON object per line for log collectors.
+(:attr:`text2pixi.settings.Settings.log_json`) switches to one JSON object per line for log collectors.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
 
 from rq import get_current_job
+
+from text2pixi.settings import Settings, get_settings
 
 
 class JobIdFilter(logging.Filter):
@@ -39,11 +40,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
-def configure(level: int = logging.INFO) -> None:
+def configure(level: int = logging.INFO, settings: Settings | None = None) -> None:
     """Root logging for a worker or gateway process (idempotent)."""
     handler = logging.StreamHandler()
     handler.addFilter(JobIdFilter())
-    if os.environ.get("TEXT2PIXI_LOG_JSON") == "1":
+    if (settings or get_settings()).log_json:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [job %(job_id)s] %(message)s"))

@@ -9,12 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from text2pixi.core.errors import Text2PixiError
-
-
-class PixiNotInstalled(Text2PixiError):
-    code = "pixi_not_installed"
-    http_status = 503
+from text2pixi.core.errors import PixiNotInstalled
 
 
 @lru_cache(maxsize=4)

@@ -11,43 +11,42 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import os
 import platform
-import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
 
-from text2pixi.core.errors import CallbackRefused
+from text2pixi.core.errors import (
+    BasicAuthRequired,
+    CallbackRefused,
+    FunctionNotFound,
+    FunctionTimeout,
+    FunctionUnavailable,
+    QueueFull,
+    Text2PixiError,
+)
 from text2pixi.service.callbacks import check_callback_url
 from text2pixi.service.callbacks import post as post_callback
+from text2pixi.settings import OPENFAAS_NAMESPACE, GatewaySettings
 from text2pixi.web import openapi
+from text2pixi.web.errors import check_body_size, install_error_handlers
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8080
-DEFAULT_NAMESPACE = "openfaas-fn"
-"""faas-netes' default function namespace; faas-cli appends it to names when a namespace is set."""
-DEFAULT_TIMEOUT = 65.0
-"""The Helm chart's gateway read/write timeout (1m05s): long enough for ``?wait=`` and ``warmup``."""
-DEFAULT_MAX_BODY = 1024 * 1024
-DEFAULT_THREADS = 16
-"""Each synchronous call holds a waitress thread for as long as the function runs."""
-DEFAULT_ASYNC_WORKERS = 4
-DEFAULT_ASYNC_QUEUE = 100
-"""Async calls accepted but not yet finished; beyond it callers get 429 rather than an unbounded backlog."""
+GatewayConfig = GatewaySettings
+"""The gateway's settings under the name its callers know: every field has a ``TEXT2PIXI_GATEWAY_*`` variable."""
 CALLBACK_TIMEOUT = 5.0
+ASYNC_RETRY_AFTER = 5
+"""Seconds a caller turned away by a full async backlog is asked to wait (``Retry-After``)."""
 STREAM_CHUNK = 64 * 1024
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 HOP_BY_HOP = frozenset(
@@ -55,12 +54,8 @@ HOP_BY_HOP = frozenset(
      "trailers", "transfer-encoding", "upgrade"}
 )
 """RFC 9110 §7.6.1 connection-specific headers, never forwarded; Host and Content-Length are recomputed too."""
-NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-"""Function names are DNS-1123 labels, as in faas-netes; so the first dot always starts the namespace."""
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 """RFC 3986 pchar delimiters kept as they are when the decoded path is quoted again for the upstream."""
-TRUE = frozenset({"1", "true", "yes", "on"})
-ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
 def release() -> str:
@@ -69,56 +64,6 @@ def release() -> str:
         return version("text2pixi")
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "dev"
-
-
-def parse_functions(spec: str) -> dict[str, str]:
-    """Parse ``name=http://host:port,...`` (the ``TEXT2PIXI_GATEWAY_FUNCTIONS`` format) into name -> upstream URL."""
-    table: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        name, sep, url = item.partition("=")
-        name, url = name.strip(), url.strip().rstrip("/")
-        if not sep or not NAME_RE.match(name):
-            raise ValueError(f"bad function entry {item!r}: expected name=http://host:port with a lower-case name")
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise ValueError(f"bad upstream URL for {name!r}: {url!r}")
-        table[name] = url
-    return table
-
-
-@dataclass(frozen=True)
-class GatewayConfig:
-    """Everything the gateway needs, read once; every field has a ``TEXT2PIXI_GATEWAY_*`` variable."""
-
-    functions: Mapping[str, str]
-    namespace: str = DEFAULT_NAMESPACE
-    timeout: float = DEFAULT_TIMEOUT
-    max_body: int = DEFAULT_MAX_BODY
-    basic_auth: str | None = field(default=None, repr=False)
-    async_workers: int = DEFAULT_ASYNC_WORKERS
-    async_queue: int = DEFAULT_ASYNC_QUEUE
-    callback_allow_private: bool = False
-    """``TEXT2PIXI_CALLBACK_ALLOW_PRIVATE``, as for the functions: async callbacks obey the same SSRF rules."""
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ, **overrides: object) -> GatewayConfig:
-        values: dict[str, object] = {
-            "functions": parse_functions(env.get("TEXT2PIXI_GATEWAY_FUNCTIONS", "")),
-            "namespace": env.get("TEXT2PIXI_GATEWAY_NAMESPACE") or DEFAULT_NAMESPACE,
-            "timeout": float(env.get("TEXT2PIXI_GATEWAY_TIMEOUT") or DEFAULT_TIMEOUT),
-            "max_body": int(env.get("TEXT2PIXI_GATEWAY_MAX_BODY") or DEFAULT_MAX_BODY),
-            "basic_auth": env.get("TEXT2PIXI_GATEWAY_BASIC_AUTH") or None,
-            "async_workers": int(env.get("TEXT2PIXI_GATEWAY_ASYNC_WORKERS") or DEFAULT_ASYNC_WORKERS),
-            "async_queue": int(env.get("TEXT2PIXI_GATEWAY_ASYNC_QUEUE") or DEFAULT_ASYNC_QUEUE),
-            "callback_allow_private": (env.get("TEXT2PIXI_CALLBACK_ALLOW_PRIVATE") or "").lower() in TRUE,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
-
-
-def error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    """The one error shape of the stack: ``{"error": code, "message": ...}`` as JSON."""
-    return Response(json.dumps({"error": code, "message": message}), status, dict(headers or {}),
-                    mimetype="application/json")
 
 
 def forwardable(headers: Iterable[tuple[str, str]], *drop: str) -> list[tuple[str, str]]:
@@ -145,13 +90,13 @@ class Call:
 class Gateway:
     """Function table, connection pool, async pool and counters shared by all requests."""
 
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewaySettings) -> None:
         self.config = config
         self.created_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         self.session = requests.Session()
         self.session.headers.clear()  # forward the caller's headers only, not requests' defaults
         adapter = requests.adapters.HTTPAdapter(pool_connections=max(len(config.functions), 1),
-                                                pool_maxsize=DEFAULT_THREADS + config.async_workers)
+                                                pool_maxsize=config.threads + config.async_workers)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.executor = ThreadPoolExecutor(config.async_workers, thread_name_prefix="gateway-async")
@@ -166,7 +111,7 @@ class Gateway:
     def resolve(self, name: str) -> str | None:
         """``translate`` or ``translate.<namespace>`` -> the function name, if we serve it in that namespace."""
         base, dot, namespace = name.partition(".")
-        if dot and namespace not in {DEFAULT_NAMESPACE, self.config.namespace}:
+        if dot and namespace not in {OPENFAAS_NAMESPACE, self.config.namespace}:
             return None
         return base if base in self.config.functions else None
 
@@ -227,10 +172,10 @@ class Gateway:
             upstream = self.send(call, stream=True)
         except requests.Timeout:
             logger.warning("call %s to %s timed out after %.0f s", call.call_id, call.name, self.config.timeout)
-            return error(504, "function_timeout", f"function {call.name!r} did not answer in {self.config.timeout:g} s")
+            raise FunctionTimeout(f"function {call.name!r} did not answer in {self.config.timeout:g} s") from None
         except requests.RequestException as exc:
             logger.warning("call %s to %s failed: %s", call.call_id, call.name, exc)
-            return error(502, "function_unavailable", f"function {call.name!r} is not reachable")
+            raise FunctionUnavailable(f"function {call.name!r} is not reachable") from None
         headers = forwardable(upstream.raw.headers.items())
         headers += [("X-Call-Id", call.call_id), ("X-Start-Time", str(call.start_ns))]
         duration = (time.time_ns() - call.start_ns) / 1e9
@@ -265,17 +210,18 @@ class Gateway:
             self.slots.release()
 
     def invoke_buffered(self, call: Call) -> tuple[int, bytes, str]:
+        """The function's answer, or the gateway's error for it, as the callback will carry it."""
+        failure: Text2PixiError
         try:
             with self.send(call, stream=False) as upstream:
                 return upstream.status_code, upstream.content, upstream.headers.get("Content-Type", "")
         except requests.Timeout:
             logger.warning("async call %s to %s timed out", call.call_id, call.name)
-            body = {"error": "function_timeout", "message": f"function {call.name!r} did not answer in time"}
-            return 504, json.dumps(body).encode(), "application/json"
+            failure = FunctionTimeout(f"function {call.name!r} did not answer in time")
         except requests.RequestException as exc:
             logger.warning("async call %s to %s failed: %s", call.call_id, call.name, exc)
-            body = {"error": "function_unavailable", "message": f"function {call.name!r} is not reachable"}
-            return 502, json.dumps(body).encode(), "application/json"
+            failure = FunctionUnavailable(f"function {call.name!r} is not reachable")
+        return failure.http_status, json.dumps(failure.to_dict()).encode(), "application/json"
 
     def callback(self, call: Call, url: str, status: int, body: bytes, content_type: str, duration: float) -> None:
         """Deliver like the queue-worker: POST the function's body with the X-Function-* headers.
@@ -302,66 +248,47 @@ def create_app(gateway: Gateway) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = gateway.config.max_body
     app.url_map.redirect_defaults = False  # else /function/x is 308-redirected to its twin rule /function/x/
     app.url_map.merge_slashes = False  # else /function//x is 308-redirected, with an HTML body
-    max_body = gateway.config.max_body
+    install_error_handlers(app)
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
-        message = f"request body is larger than {max_body} bytes" if status == 413 else str(exc.description)
-        return error(status, ERROR_CODES.get(status, "http_error"), message, allow)
-
-    def too_large() -> Response | None:
-        if (request.content_length or 0) > max_body:
-            return error(413, "body_too_large", f"request body is larger than {max_body} bytes")
-        return None
-
-    def not_found(name: str) -> Response:
-        return error(404, "function_not_found", f"function {name!r} not found")
+    def served(name: str) -> str:
+        """The function ``name`` resolves to, or 404 ``function_not_found``."""
+        resolved = gateway.resolve(name)
+        if resolved is None:
+            raise FunctionNotFound(f"function {name!r} not found")
+        return resolved
 
     @app.route("/function/<name>", defaults={"rest": ""}, methods=METHODS)
     @app.route("/function/<name>/", defaults={"rest": ""}, methods=METHODS)
     @app.route("/function/<name>/<path:rest>", methods=METHODS)
     def function(name: str, rest: str) -> Response:
-        resolved = gateway.resolve(name)
-        if resolved is None:
-            return not_found(name)
-        if (rejected := too_large()) is not None:
-            return rejected
+        resolved = served(name)
+        check_body_size()
         return gateway.proxy(gateway.make_call(resolved, rest, str(uuid.uuid4()), time.time_ns()))
 
     @app.route("/async-function/<name>", defaults={"rest": ""}, methods=["POST"])
     @app.route("/async-function/<name>/", defaults={"rest": ""}, methods=["POST"])
     @app.route("/async-function/<name>/<path:rest>", methods=["POST"])
     def async_function(name: str, rest: str) -> Response:
-        resolved = gateway.resolve(name)
-        if resolved is None:
-            return not_found(name)
-        if (rejected := too_large()) is not None:
-            return rejected
+        resolved = served(name)
+        check_body_size()
         callback_url = request.headers.get("X-Callback-Url")
         if callback_url:
-            try:
-                check_callback_url(callback_url, allow_private=gateway.config.callback_allow_private)
-            except CallbackRefused as exc:
-                return error(400, exc.code, str(exc))
+            check_callback_url(callback_url, allow_private=gateway.config.callback_allow_private)
         call_id, start_ns = str(uuid.uuid4()), time.time_ns()
         call = gateway.make_call(resolved, rest, call_id, start_ns)
         if not gateway.submit(call, callback_url):
-            return error(429, "too_many_requests", "the async queue is full; retry later")
+            raise QueueFull("the async queue is full; retry later", retry_after=ASYNC_RETRY_AFTER)
         logger.info("async call %s to %s accepted", call_id, resolved)
         return Response(b"", 202, {"X-Call-Id": call_id, "X-Start-Time": str(start_ns)})
 
     @app.before_request
-    def basic_auth() -> Response | None:
+    def basic_auth() -> None:
         """Only ``/system/*`` is protected, as in OpenFaaS: functions do their own auth."""
         if request.path.startswith("/system/") and not gateway.authorized():
-            return error(401, "unauthorized", "basic auth required for /system/*",
-                         {"WWW-Authenticate": 'Basic realm="OpenFaaS API"'})
-        return None
+            raise BasicAuthRequired("basic auth required for /system/*")
 
     def namespace_ok() -> bool:
-        return request.args.get("namespace", "") in {"", DEFAULT_NAMESPACE, gateway.config.namespace}
+        return request.args.get("namespace", "") in {"", OPENFAAS_NAMESPACE, gateway.config.namespace}
 
     @app.get("/system/functions")
     def list_functions() -> Response:
@@ -370,9 +297,9 @@ def create_app(gateway: Gateway) -> Flask:
 
     @app.get("/system/function/<name>")
     def get_function(name: str) -> Response:
-        resolved = gateway.resolve(name)
-        if resolved is None or not namespace_ok():
-            return not_found(name)
+        resolved = served(name)
+        if not namespace_ok():
+            raise FunctionNotFound(f"function {name!r} not found")
         return Response(json.dumps(gateway.status(resolved)), 200, mimetype="application/json")
 
     @app.get("/system/namespaces")

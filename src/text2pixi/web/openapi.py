@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from text2pixi.service.jobs import EditRequest, JobView, TranslateRequest
+from text2pixi.core.contracts import JOB_ID_PATTERN, EditRequest, JobView, TranslateRequest
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -36,7 +36,8 @@ ERRORS: dict[int, tuple[tuple[str, ...], str]] = {
           "the Idempotency-Key was used with another body, or the base result is not finished or failed"),
     413: (("body_too_large", "prompt_too_long"), "the body or the prompt is too large (a Content-Length over "
           "1 GiB is refused by the HTTP server itself, in plain text)"),
-    429: (("queue_full", "too_many_requests"), "the queue is full; come back after Retry-After seconds"),
+    429: (("queue_full",), "the job queue (or the gateway's async backlog) is full; come back after Retry-After "
+          "seconds"),
     431: ((), "the request's headers are too large (answered by the HTTP server, plain text)"),
     502: (("function_unavailable",), "the function process is not reachable (restarting)"),
     503: (("service_unavailable",), "Redis or S3 is unavailable, or no worker answered"),
@@ -72,7 +73,7 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
 NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9-]+"}}
-JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": JOB_ID_PATTERN}}
 WAIT = {"name": "wait", "in": "query", "required": False, "description": "seconds to wait for the job (≤ MAX_WAIT)",
         "schema": {"type": "number", "minimum": 0}}
 

@@ -21,14 +21,10 @@ versions comes from ``/ui/api/status/<id>/history``.
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import logging
-import os
-import re
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -39,24 +35,28 @@ from flask import Flask, Response, redirect, request
 from pydantic import ValidationError
 
 from text2pixi.core.codegen import render_script
+from text2pixi.core.contracts import JOB_ID
 from text2pixi.core.errors import (
+    HostNotAllowed,
     InvalidScene,
     NotFound,
     OriginNotAllowed,
+    PlaygroundModeInvalid,
     ServiceUnavailable,
-    Text2PixiError,
-    UserError,
+    UnsupportedMediaType,
 )
 from text2pixi.core.scene import Scene
 from text2pixi.service.pixi_bundle import load_pixi_js
 from text2pixi.settings import Settings, get_settings
-from text2pixi.web.gateway import Call, Gateway, error
+from text2pixi.web.gateway import Call, Gateway
 
 logger = logging.getLogger(__name__)
 
 MODE_ENV = "TEXT2PIXI_PLAYGROUND"
-JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
+PAGE_MODULES = ("main.js", "state.js", "api.js", "display.js", "player.js", "jobs.js", "versions.js", "variants.js",
+                "panel.js")
+"""The page's ES modules (``static/``); ``main.js`` is the entry point, the others are its imports."""
+STATIC = {"playground.css": "text/css", **{name: "text/javascript" for name in PAGE_MODULES}}
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
     "img-src 'self' data: blob:; worker-src blob:; font-src data:; base-uri 'none'; form-action 'self'; "
@@ -71,24 +71,6 @@ DOWNLOAD_CSP = (
 SAFE_FETCH_SITES = frozenset({"same-origin", "none"})
 MAX_RENDER_CHARS = 16 * 1024
 """Longest scene ``render.js`` takes (the functions' body limit): a scene of 16 objects and 24 animations fits."""
-
-
-class HostNotAllowed(UserError):
-    """The request names a host other than loopback while the playground is local-only (DNS rebinding)."""
-
-    code = "host_not_allowed"
-    http_status = 403
-
-
-class UnsupportedMediaType(UserError):
-    """The proxy takes JSON only: a cross-site HTML form cannot send it without a CORS preflight."""
-
-    code = "unsupported_media_type"
-    http_status = 415
-
-
-class PlaygroundModeInvalid(ValueError):
-    """``TEXT2PIXI_PLAYGROUND`` holds something other than auto, on or off."""
 
 
 def is_loopback(host: str) -> bool:
@@ -184,8 +166,7 @@ def render_edited(raw: str | None) -> str:
     try:
         scene = Scene.model_validate_json(raw)
     except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'scene'}: {e['msg']}" for e in exc.errors()[:5])
-        raise InvalidScene(f"the scene is not valid: {details}") from None
+        raise InvalidScene.from_validation(exc) from None
     return render_script(scene)
 
 
@@ -209,9 +190,13 @@ def _static(name: str) -> str:
 
 
 def install(app: Flask, gateway: Gateway, *, bind_host: str, mode: str | None = None,
-            settings: Settings | None = None, env: Mapping[str, str] = os.environ) -> bool:
-    """Add the playground's routes to the gateway app when the mode allows it; returns whether it did."""
-    chosen = mode if mode is not None else env.get(MODE_ENV)
+            settings: Settings | None = None) -> bool:
+    """Add the playground's routes to the gateway app when the mode allows it; returns whether it did.
+
+    ``mode`` defaults to the gateway's ``TEXT2PIXI_PLAYGROUND`` setting. Errors raised here become the
+    gateway app's JSON answers (:mod:`text2pixi.web.errors`, installed by :func:`text2pixi.web.gateway.create_app`).
+    """
+    chosen = mode if mode is not None else gateway.config.playground
     if not mode_enabled(bind_host, chosen):
         return False
     local_only = (chosen or "auto").strip().lower() == "auto"
@@ -219,14 +204,9 @@ def install(app: Flask, gateway: Gateway, *, bind_host: str, mode: str | None = 
     app.extensions["text2pixi.web.playground"] = playground
 
     @app.before_request
-    def guard() -> Response | None:
-        if request.path != "/" and not request.path.startswith("/ui"):
-            return None
-        try:
+    def guard() -> None:
+        if request.path == "/" or request.path.startswith("/ui"):
             playground.check_request()
-        except Text2PixiError as exc:
-            return error(exc.http_status, exc.code, str(exc))
-        return None
 
     @app.after_request
     def harden(response: Response) -> Response:
@@ -236,16 +216,6 @@ def install(app: Flask, gateway: Gateway, *, bind_host: str, mode: str | None = 
             if request.path.startswith("/ui/api/"):
                 response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-    def guarded(view: Any) -> Any:
-        """Our named errors become the stack's JSON error shape."""
-        @functools.wraps(view)
-        def wrapper(**kwargs: Any) -> Response:
-            try:
-                return view(**kwargs)  # type: ignore[no-any-return]
-            except Text2PixiError as exc:
-                return error(exc.http_status, exc.code, str(exc))
-        return wrapper
 
     @app.get("/")
     def root() -> Response:
@@ -261,55 +231,47 @@ def install(app: Flask, gateway: Gateway, *, bind_host: str, mode: str | None = 
             "Content-Security-Policy": PAGE_CSP, "X-Frame-Options": "DENY", "Cache-Control": "no-cache"},
             content_type="text/html; charset=utf-8")
 
-    @app.get("/ui/<any(playground.js, playground.css):name>")
+    @app.get(f"/ui/<any({', '.join(STATIC)}):name>")
     def asset(name: str) -> Response:
         return Response(_static(name), 200, {"Cache-Control": "no-cache"},
                         content_type=f"{STATIC[name]}; charset=utf-8")
 
     @app.get("/ui/pixi.js")
-    @guarded
     def pixi() -> Response:
         code = load_pixi_js(playground.settings.pixi_js_path)
         return Response(code, 200, {"Cache-Control": "public, max-age=86400"},
                         content_type="text/javascript; charset=utf-8")
 
     @app.post("/ui/api/translate")
-    @guarded
     def translate() -> Response:
         if request.mimetype != "application/json":
             raise UnsupportedMediaType('send JSON: {"prompt": "..."} with Content-Type: application/json')
         return _relay(playground.call("translate", "POST", body=request.get_data()))
 
     @app.get("/ui/api/status/<job_id>")
-    @guarded
     def status(job_id: str) -> Response:
         return _relay(playground.status(job_id))
 
     @app.get("/ui/api/status/<job_id>/scene.js")
-    @guarded
     def scene_js(job_id: str) -> Response:
         return Response(playground.scene_script(job_id), 200, content_type="text/javascript; charset=utf-8")
 
     @app.get("/ui/api/render.js")
-    @guarded
     def render_js() -> Response:
         return Response(render_edited(request.args.get("scene")), 200,
                         content_type="text/javascript; charset=utf-8")
 
     @app.post("/ui/api/edit")
-    @guarded
     def edit() -> Response:
         if request.mimetype != "application/json":
             raise UnsupportedMediaType('send JSON: {"base": "...", "scene": {...}} with Content-Type: application/json')
         return _relay(playground.call("translate", "POST", "edit", body=request.get_data()))
 
     @app.get("/ui/api/status/<job_id>/history")
-    @guarded
     def history(job_id: str) -> Response:
         return _relay(playground.status(job_id, "/history"))
 
     @app.get("/ui/api/status/<job_id>/page.html")
-    @guarded
     def download(job_id: str) -> Response:
         upstream = playground.status(job_id, "/html")
         if upstream.status_code != 200:

@@ -1,0 +1,35 @@
+const bar = document.createElement("div");
+bar.id = "controls";
+bar.style.cssText = "display:flex;gap:8px;justify-content:center;align-items:center;font-size:14px";
+const button = (label, onClick) => {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", onClick);
+  bar.appendChild(b);
+  return b;
+};
+const ctl = () => globalThis.__TEXT2PIXI__;
+button("Replay", () => { if (ctl()) { ctl().replay(); pause.textContent = "Pause"; } });
+const pause = button("Pause", () => {
+  const c = ctl();
+  if (!c) return;
+  if (c.playing) c.pause(); else c.play();
+  pause.textContent = c.playing ? "Pause" : "Play";
+});
+const clock = document.createElement("span");
+clock.id = "time";
+clock.style.cssText = "min-width:5em;font-variant-numeric:tabular-nums";
+bar.appendChild(clock);
+setInterval(() => { if (ctl()) clock.textContent = ctl().time.toFixed(1) + " s"; }, 100);
+document.getElementById("stage").after(bar);
+const details = document.createElement("details");
+details.style.cssText = "max-width:800px;margin:12px auto";
+const summary = document.createElement("summary");
+summary.textContent = "Scene JSON";
+const pre = document.createElement("pre");
+pre.id = "scene";
+pre.style.cssText = "overflow:auto;font-size:12px";
+pre.textContent = SCENE_TEXT;
+details.append(summary, pre);
+bar.after(details);

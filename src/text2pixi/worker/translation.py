@@ -1,0 +1,140 @@
+"""The ``translate`` job: generate (or refine) the scenes, render them, store their result documents, call back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from rq import get_current_job
+from rq.job import Job
+
+from text2pixi.core.codegen import render_module, render_page
+from text2pixi.core.contracts import ResultDocument, Timings, TranslateRequest, utc_now
+from text2pixi.core.errors import BaseFailed, BaseNotFound, ServiceUnavailable, Text2PixiError
+from text2pixi.core.scene import Scene
+from text2pixi.core.scene_diff import changed_paths
+from text2pixi.engine import Translation
+from text2pixi.service import metrics
+from text2pixi.service.callbacks import deliver
+from text2pixi.service.store import Store, sha256_text, variant_id
+from text2pixi.settings import Settings
+from text2pixi.worker.variants import generate
+from text2pixi.worker.warm import Warm
+
+log = logging.getLogger(__name__)
+
+
+def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
+    """The RQ job: translate (or refine), render, store the result(s) in S3, call back; returns an outcome.
+
+    A generation error (the model could not produce a valid scene, or the base is gone) is an outcome,
+    not a crash: it is stored and reported as ``failed`` without RQ retrying a deterministic failure.
+    Crashes, timeouts and storage errors raise, so RQ's retries apply.
+    """
+    engine, store, settings = Warm.ready()
+    job = get_current_job()
+    job_id = job.id if job else "local"
+    if job is not None:
+        job.meta["runs"] = int(job.meta.get("runs", 0)) + 1
+        job.meta["worker"] = Warm.worker_name
+        job.save_meta()
+    request = TranslateRequest.model_validate(payload)
+    started = time.perf_counter()
+    try:
+        base = _base_scene(store, request)
+        results = generate(engine, request, base, settings, job_id)
+    except Text2PixiError as exc:
+        if isinstance(exc, ServiceUnavailable):
+            raise  # storage trouble: let RQ retry
+        log.info("job %s: no scene: %s", job_id, exc)
+        metrics.JOBS.labels("failed").inc()
+        error = exc.to_dict()
+        failed = ResultDocument(id=job_id, prompt=request.prompt, kind=request.kind, parent=request.base,
+                                model=engine.model_id, worker=Warm.worker_name, finished_at=utc_now(), error=error)
+        store.put_result(job_id, failed.as_dict(), None)
+        _callback(job, {"id": job_id, "status": "failed", "error": error}, settings)
+        return {"ok": False, "error": error}
+    t_render = time.perf_counter()
+    documents: list[ResultDocument] = []
+    pages: list[str] = []
+    for n, result in enumerate(results, start=1):
+        result_id = job_id if n == 1 else variant_id(job_id, n)
+        js = render_module(result.scene)
+        page = render_page(result.scene, Warm.pixi_js, title=request.prompt)
+        document = _document(result_id, request, result, js, page)
+        if base is not None:
+            document.changed = changed_paths(base, result.scene)
+        if request.variants > 1:
+            document.variant, document.variant_of = n, job_id
+        documents.append(document)
+        pages.append(page)
+    document = documents[0]
+    if request.variants > 1:
+        document.variants_requested = request.variants
+        document.variants = [d.summary() for d in documents]
+    t_store = time.perf_counter()
+    document.timings.render_s = round(t_store - t_render, 4)
+    # Variants first, the job's own document last: a readable job document means every variant is stored.
+    for other, page in list(zip(documents, pages, strict=True))[::-1]:
+        store.put_result(other.id, other.as_dict(), Warm.pages.compress(page))
+    elapsed = time.perf_counter() - started
+    wall = sum(r.wall_s for r in results)
+    tokens = sum(r.output_tokens for r in results)
+    log.info("job %s: render %.1f ms, store %.1f ms, total %.1f ms beyond the engine", job_id,
+             (t_store - t_render) * 1000, (time.perf_counter() - t_store) * 1000, (elapsed - wall) * 1000)
+    metrics.JOB_SECONDS.observe(elapsed)
+    metrics.TOKENS_PER_SECOND.observe(results[0].attempts[-1].decode_tps)
+    metrics.JOBS.labels("finished").inc()
+    log.info("job %s: %d scene(s), %d tokens, %.2fs%s", job_id, len(results), tokens, elapsed,
+             f", base {request.base}" if request.base else "")
+    _callback(job, {"id": job_id, "status": "finished", "result": document.as_dict()}, settings)
+    Warm.last_scene = (job_id, results[0].scene)
+    if results[0].checkpoint:
+        metrics.CHECKPOINTS.labels(results[0].checkpoint).inc()
+    return {"ok": True, "output_tokens": tokens, "wall_s": round(wall, 4), "variants": len(results)}
+
+
+def _document(result_id: str, request: TranslateRequest, result: Translation, js: str, page: str) -> ResultDocument:
+    """The result document of one generated scene (the job adds ``changed`` and the variant fields)."""
+    return ResultDocument(
+        id=result_id,
+        prompt=request.prompt,
+        kind=request.kind,
+        parent=request.base,
+        model=result.model,
+        scene=result.scene.model_dump(mode="json", exclude_defaults=True),
+        scene_json=result.scene_json,
+        js=js,
+        page_sha256=sha256_text(page),
+        timings=Timings(wall_s=result.wall_s, prime_s=result.prime_s, checkpoint=result.checkpoint,
+                        attempts=[a.model_dump() for a in result.attempts]),
+        output_tokens=result.output_tokens,
+        reverted=result.reverted,
+        model_scene_json=result.model_scene_json,
+        worker=Warm.worker_name,
+        finished_at=utc_now(),
+        error=None,
+    )
+
+
+def _base_scene(store: Store, request: TranslateRequest) -> Scene | None:
+    """The scene a refinement continues from, read from the store (the service checked it exists)."""
+    if request.base is None:
+        return None
+    document = store.get_result(request.base)
+    if document is None:
+        raise BaseNotFound(f"no stored result with id {request.base}; it may have expired")
+    if document.get("error"):
+        raise BaseFailed(f"result {request.base} has no scene: it failed ({document['error'].get('error')})")
+    try:
+        return Scene.model_validate(document.get("scene"))
+    except ValueError as exc:  # pydantic's ValidationError: a document from an older schema
+        raise BaseFailed(f"the scene of result {request.base} no longer validates") from exc
+
+
+def _callback(job: Job | None, body: dict[str, Any], settings: Settings) -> None:
+    url = (job.meta.get("callback_url") if job is not None else None) or None
+    if url:
+        deliver(url, body, {"X-Text2Pixi-Job-Id": body["id"], "X-Function-Status": body["status"]},
+                allow_private=settings.callback_allow_private, timeout=settings.callback_timeout)
