@@ -5,6 +5,7 @@ and model registry); only :mod:`text2pixi.worker` and :mod:`text2pixi.ops` impor
 and the gateway never load a model library.
 """
 
-from text2pixi.engine.translator import Engine, Translation
+from text2pixi.engine.translation import AttemptStats, Translation
+from text2pixi.engine.translator import Engine
 
-__all__ = ["Engine", "Translation"]
+__all__ = ["AttemptStats", "Engine", "Translation"]

@@ -31,7 +31,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
 from openai.types.completion_usage import CompletionUsage
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from text2pixi import registry
 from text2pixi.core.errors import GenerationFailed, OutputTruncated, Text2PixiError
@@ -45,6 +45,7 @@ from text2pixi.engine.fastforward import Drafter, FastForward
 from text2pixi.engine.grammar import compact_gbnf
 from text2pixi.engine.invariance import largest_exact_batch
 from text2pixi.engine.lookup import LookupDraft
+from text2pixi.engine.translation import AttemptStats, Translation
 from text2pixi.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -54,45 +55,6 @@ _CHATML = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-
-
-class AttemptStats(BaseModel):
-    """One call of the model (the first try or a re-ask)."""
-
-    prompt_tokens: int
-    cached_tokens: int
-    output_tokens: int
-    full_passes: int = Field(description="grammar rejections that needed a full-vocabulary pass")
-    forced_tokens: int = Field(0, description="output tokens the schema forced, evaluated in batches (jump-forward)")
-    sampled_tps: float = Field(0.0, description="rate of one-token decode steps (model call plus pick)")
-    forced_tps: float | None = Field(None, description="rate of forced tokens beyond a one-token step's cost")
-    ttft_s: float
-    decode_s: float
-    decode_tps: float
-    finish_reason: str
-    error: str | None = Field(None, description="why this attempt's scene was rejected, if it was")
-
-
-class Translation(BaseModel):
-    """A validated scene and how it was made."""
-
-    scene: Scene
-    scene_json: str
-    model: str
-    attempts: list[AttemptStats]
-    prime_s: float = Field(description="time spent priming the system prefix in this call (0 when warm)")
-    wall_s: float
-    model_scene_json: str | None = Field(
-        None, description="a refinement's scene as the model wrote it, when preservation changed it")
-    reverted: list[str] = Field(default_factory=list,
-                                description="paths a refinement set back to the base value (core.preserve)")
-    checkpoint: str | None = Field(
-        None, description="a refinement's head (prefix + base scene): 'restored' from a KV checkpoint or "
-        "'evaluated' in this call; None for fresh requests")
-
-    @property
-    def output_tokens(self) -> int:
-        return sum(a.output_tokens for a in self.attempts)
 
 
 class Engine:
@@ -226,7 +188,7 @@ class Engine:
             choices=[
                 Choice(
                     index=0,
-                    finish_reason=decoded.finish_reason,  # type: ignore[arg-type]
+                    finish_reason=decoded.finish_reason,
                     message=ChatCompletionMessage(role="assistant", content=decoded.text),
                 )
             ],

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from text2pixi import registry
+from text2pixi.core.contracts import JOB_ID
 from text2pixi.core.errors import Text2PixiError
 from text2pixi.core.scene import Scene
 from text2pixi.settings import Settings
 
 if TYPE_CHECKING:
+    from text2pixi.ops.localstack import StackConfig
     from text2pixi.ops.viewer import Viewable
 
 app = typer.Typer(help="Turn a sentence into a validated Pixi.js v8 animation.", no_args_is_help=True,
@@ -118,7 +120,7 @@ def _load_scene(source: str, gateway_url: str | None, api_key: str | None) -> Vi
     from text2pixi.ops import viewer
     from text2pixi.ops.endpoint import resolve_api_key, resolve_gateway
 
-    fetched = bool(viewer.JOB_ID.match(source)) and not Path(source).is_file()
+    fetched = bool(JOB_ID.match(source)) and not Path(source).is_file()
     key = resolve_api_key(api_key) if fetched else ""
     return viewer.load(source, gateway=resolve_gateway(gateway_url), api_key=key)
 
@@ -180,7 +182,7 @@ def invoke(ctx: typer.Context) -> None:
 
 
 def _stack_config(workers: int | None = None, threads: int | None = None, model: str | None = None,
-                  state_dir: Path | None = None):  # type: ignore[no-untyped-def]
+                  state_dir: Path | None = None) -> StackConfig:
     from text2pixi.ops.localstack import StackConfig
 
     fields: dict[str, object] = {}
@@ -192,7 +194,7 @@ def _stack_config(workers: int | None = None, threads: int | None = None, model:
         fields["model"] = model
     if state_dir:
         fields["state_dir"] = state_dir
-    return StackConfig(**fields)  # type: ignore[arg-type]
+    return StackConfig.model_validate(fields)
 
 
 @stack_app.command("up")

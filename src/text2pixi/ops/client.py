@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
 
@@ -53,19 +53,19 @@ class Client:
         if variants != 1:
             request["variants"] = variants
         body = json.dumps(request)
-        return self._call("POST", "/function/translate", data=body, headers=headers, params=params).json()
+        return _object(self._call("POST", "/function/translate", data=body, headers=headers, params=params))
 
     def status(self, job_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/function/status/{job_id}").json()
+        return _object(self._call("GET", f"/function/status/{job_id}"))
 
     def edit(self, base: str, scene: dict[str, Any], note: str | None = None) -> dict[str, Any]:
         """Store a hand-edited scene as a new version of ``base`` (validated by the service)."""
         body = {"base": base, "scene": scene, **({"note": note} if note else {})}
-        return self._call("POST", "/function/translate/edit", json=body).json()
+        return _object(self._call("POST", "/function/translate/edit", json=body))
 
     def history(self, result_id: str) -> dict[str, Any]:
         """The chain of versions ending at ``result_id``, oldest first."""
-        return self._call("GET", f"/function/status/{result_id}/history").json()
+        return _object(self._call("GET", f"/function/status/{result_id}/history"))
 
     def page(self, job_id: str) -> str:
         return self._call("GET", f"/function/status/{job_id}/html").text
@@ -100,3 +100,8 @@ class Client:
         files["js"].write_text(result["js"])
         files["html"].write_text(self.page(view["id"]))
         return files
+
+
+def _object(response: requests.Response) -> dict[str, Any]:
+    """The JSON object a successful call answers (the service's answers are always objects)."""
+    return cast(dict[str, Any], response.json())

@@ -129,7 +129,7 @@ class Store:
             raise self._unavailable(exc, "reading a result") from exc
         except BotoCoreError as exc:
             raise self._unavailable(exc, "reading a result") from exc
-        data = obj["Body"].read()
+        data: bytes = obj["Body"].read()
         if obj.get("ContentEncoding") == "gzip":
             data = gzip.decompress(data)
         text = data.decode("utf-8")
