@@ -7,16 +7,31 @@ SMALL_MODEL := smollm2-135m-instruct-q4_1
 PROMPT ?= three blue squares spinning in a row
 OUT ?= out/demo
 
-.PHONY: setup setup-fast setup-test demo demo-engine up down status test test-fast lint bench bench-overhead bench-peer bench-memory chaos fuzz scale eval gallery gallery-check clean
+comma := ,
+.PHONY: setup setup-fast setup-test lock demo demo-engine up down status test test-fast lint bench bench-overhead bench-peer bench-memory chaos fuzz scale eval gallery gallery-check clean
 
-setup:  ## install everything for the default model
+setup:  ## install the service and the local runtime from requirements/demo.txt (no test tools), the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
 
-setup-fast:  ## what the fast tier needs: redis-server, weed, shellcheck, node, the venv, pixi.js; no model, no chromium
-	scripts/setup.sh --examples --models ""
+setup-fast:  ## what the fast tier needs: redis-server, weed, shellcheck, node, the venv (requirements/test.txt), pixi.js; no model, no chromium
+	scripts/setup.sh --test --examples --models ""
 
-setup-test:  ## install everything the tests need (both models, chromium, the Next.js example's packages)
-	scripts/setup.sh --peer --browser --examples --models "$(SMALL_MODEL) $(DEFAULT_MODEL)"
+setup-test:  ## install everything the tests need (requirements/test.txt, both models, chromium, the Next.js example's packages)
+	scripts/setup.sh --test --peer --browser --examples --models "$(SMALL_MODEL) $(DEFAULT_MODEL)"
+
+# The lock files, one per install (Python 3.11 and newer, with hashes; llama-cpp-python is built locally
+# by scripts/build-llama-wheel.sh, so it is left out). test.txt: make test and CI; demo.txt: make demo;
+# service.txt: the images; base.txt: the engine and CLI alone. The last three are subsets of test.txt.
+UV_VERSION := 0.13.8
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+	--no-emit-package llama-cpp-python --custom-compile-command "make lock"
+
+lock:  ## regenerate requirements/{test,demo,service,base}.txt from pyproject.toml (UPGRADE=1: newest releases)
+	$(PY) -m pip install -q "uv==$(UV_VERSION)"
+	$(LOCK) --extra test $(if $(UPGRADE),--upgrade) -o requirements/test.txt
+	$(LOCK) --extra service --extra local -c requirements/test.txt -o requirements/demo.txt
+	$(LOCK) --extra service -c requirements/test.txt -o requirements/service.txt
+	$(LOCK) -c requirements/test.txt -o requirements/base.txt
 
 demo: up  ## the main job: the whole service on loopback, then PROMPT through gateway -> translate -> worker
 	$(VENV)/bin/text2pixi submit "$(PROMPT)" --out "$(OUT)"
@@ -34,8 +49,8 @@ down:  ## stop the local stack (Redis and S3 data stay in .stack/)
 status:  ## show the local stack's processes
 	$(VENV)/bin/text2pixi stack status
 
-# The fast tier: no model, no browser, no whole stack (tests/README.md). Real redis-server and S3 still run.
-FAST_TESTS := not model and not slow and not browser and not stack
+# The fast tier: no model, no browser, no whole stack, no fresh install (tests/README.md). Real redis-server and S3 still run.
+FAST_TESTS := not model and not slow and not browser and not stack and not install
 
 test: setup-test  ## install, then lint (ruff, import contracts, mypy) and run every test, the default-model ones included
 	$(MAKE) --no-print-directory lint
@@ -84,8 +99,9 @@ chaos: setup-test  ## faults (CHAOS_ROUNDS x 6 kinds), fuzzing, overload and the
 fuzz: setup-test  ## FUZZ_COUNT generated requests against every documented endpoint
 	$(PY) -m tests.faults.fuzz --count $(FUZZ_COUNT) --json $(RELIABILITY)/fuzz.json
 
-scale: setup  ## scale to the limit: 1x2 vs 2x1 layouts through the gateway; results and plots in bench/results/
-	$(PY) bench/scale.py --model "$(or $(MODEL),$(DEFAULT_MODEL))" --layouts "$(or $(LAYOUTS),1x2,2x1)"
+scale:  ## scale to the limit: 1x2 vs 2x1 layouts through the gateway; results and plots in bench/results/
+	scripts/setup.sh --test --models "$(or $(MODEL),$(DEFAULT_MODEL))"  # test.txt has the [bench] plots and psutil
+	$(PY) bench/scale.py --model "$(or $(MODEL),$(DEFAULT_MODEL))" --layouts "$(or $(LAYOUTS),1x2$(comma)2x1)"
 
 eval: setup  ## quality eval of MODEL (default: the default model) on eval/prompts.toml; results in eval/results/
 	$(PY) eval/run.py --model "$(or $(MODEL),$(DEFAULT_MODEL))"

@@ -461,18 +461,24 @@ def main(argv: list[str] | None = None) -> int:
             elif isinstance(runner, LlamaServer):
                 runner.stop()
 
-    summary = summarize(samples, bench, rss, cold)
+    write_result("peer", args, argv, model_path, load_start, summarize(samples, bench, rss, cold), samples)
+    return 0
+
+
+def write_result(name: str, args: argparse.Namespace, argv: list[str] | None, model_path: Path,
+                 load_start: tuple[float, float, float], summary: dict[str, Any], samples: list[Sample]) -> Path:
+    """Print the summary and write the whole run (command, machine load, every sample) to ``args.out``."""
     print(json.dumps(summary, indent=2))
     result = {
-        "command": "python bench/peer.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": f"python bench/{name}.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": model_path.name, "threads": args.threads, "n_ctx": args.n_ctx, "max_tokens": args.max_tokens,
         "host": os.uname().nodename, "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "summary": summary, "samples": [asdict(s) for s in samples],
     }
-    path = args.out / f"peer-{model_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = args.out / f"{name}-{model_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {path}")
-    return 0
+    return path
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # One-step set-up on a fresh Debian machine: system packages, a virtualenv with text2pixi,
 # llama-cpp-python built for AVX2/FMA (cached), pixi.js from npm, and the requested models.
-#   scripts/setup.sh [--browser] [--examples] [--peer] [--models "name ..."]
+#   scripts/setup.sh [--test] [--browser] [--examples] [--peer] [--models "name ..."]
+#   The Python packages come from a lock file (`make lock`): requirements/demo.txt (the service and
+#   the local runtime) or, with --test, requirements/test.txt (that plus the test and bench tools).
 #   (--peer also builds llama.cpp's llama-server and llama-bench, the benchmarks' peer)
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+lock=requirements/demo.txt
 browser=0
 examples=0
 peer=0
 models="qwen2.5-coder-1.5b-instruct-q4_k_m"
 while [ $# -gt 0 ]; do
   case "$1" in
+    --test) lock=requirements/test.txt ;;
     --browser) browser=1 ;;
     --examples) examples=1 ;;
     --peer) peer=1 ;;
@@ -52,7 +56,8 @@ fi
 if ! "$VENV/bin/python" -c 'import llama_cpp' 2>/dev/null; then
   echo "==> llama-cpp-python"
   wheel=$(PYTHON="$VENV/bin/python" scripts/build-llama-wheel.sh)
-  "$VENV/bin/python" -m pip install -q "$wheel"
+  # --no-deps: its dependencies are pinned in the lock file, installed below.
+  "$VENV/bin/python" -m pip install -q --no-deps "$wheel"
 fi
 
 if [ "$peer" = 1 ]; then
@@ -60,8 +65,10 @@ if [ "$peer" = 1 ]; then
   PYTHON="$VENV/bin/python" scripts/build-llama-server.sh >/dev/null
 fi
 
-echo "==> text2pixi and its Python dependencies"
-"$VENV/bin/python" -m pip install -q -e '.[test,local]'
+echo "==> text2pixi and its Python dependencies ($lock)"
+"$VENV/bin/python" -m pip install -q --require-hashes -r "$lock"
+"$VENV/bin/python" -m pip install -q --no-deps -e .
+"$VENV/bin/python" -m pip check >/dev/null || { "$VENV/bin/python" -m pip check >&2; exit 1; }
 
 if [ ! -f "$cache/npm/node_modules/pixi.js/package.json" ] \
    || ! grep -q "\"version\": \"$PIXI_VERSION\"" "$cache/npm/node_modules/pixi.js/package.json"; then

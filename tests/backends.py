@@ -1,11 +1,13 @@
-"""Real backends for tests: redis-server and SeaweedFS's S3, on loopback, in temporary directories;
-and the in-process ways to serve our Flask apps (the function template, any WSGI app on a loopback port)."""
+"""Real backends for tests: redis-server, SeaweedFS's S3 and llama.cpp's llama-server, on loopback, in temporary
+directories; and the in-process ways to serve our Flask apps (the function template, any WSGI app on a loopback
+port)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -23,13 +25,17 @@ import redis
 from botocore.config import Config
 from werkzeug.serving import make_server
 
+from text2pixi import registry
 from text2pixi.ops import localstack
 from text2pixi.ops.localstack import binary, free_port
+from text2pixi.settings import Settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-TEMPLATE_INDEX = Path(__file__).resolve().parents[1] / "templates" / "python3-llama" / "index.py"
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE_INDEX = ROOT / "templates" / "python3-llama" / "index.py"
+BENCH = ROOT / "bench"
 
 
 def wait_until(probe, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -110,6 +116,58 @@ class S3Server:
                 self.process.wait()
 
 
+def load_bench(name: str) -> ModuleType:
+    """``bench/<name>.py`` as a module, with bench/ on sys.path as when it runs as a script (it imports siblings)."""
+    if str(BENCH) not in sys.path:
+        sys.path.append(str(BENCH))
+    module_name = f"bench_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, BENCH / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class LlamaServer:
+    """llama.cpp's llama-server on a free loopback port: the peer benchmark's (bench/peer.py), built from the
+    llama.cpp that llama-cpp-python vendors (scripts/build-llama-server.sh, cached) and started the way it starts it."""
+
+    directory: Path
+    model: str = registry.SMALL_MODEL
+    threads: int = 1  # one: on a shared 2-core host, two spinning llama.cpp threads slow each other ten-fold
+    n_ctx: int = 4096
+    server: Any = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server.port)
+
+    @property
+    def url(self) -> str:
+        """The OpenAI-compatible base URL (``TEXT2PIXI_OPENAI_BASE_URL``)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> LlamaServer:
+        peer = load_bench("peer")
+        built = sorted((Settings().cache_dir / "llama-server").glob("*/bin/llama-server"))
+        if not built and not shutil.which("cmake"):
+            pytest.skip("llama-server not built (scripts/build-llama-server.sh) and no cmake to build it")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        model_path = registry.resolve(self.model, Settings().models_dir)
+        self.server = peer.LlamaServer(peer.llama_bin_dir(), model_path, self.threads, self.n_ctx, 768,
+                                       self.directory / "llama-server.log")
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
 @contextmanager
 def running_backends(directory: Path) -> Iterator[tuple[RedisServer, S3Server]]:
     """A redis-server and an S3 server under ``directory``, stopped (S3 first) on the way out."""
@@ -122,6 +180,17 @@ def running_backends(directory: Path) -> Iterator[tuple[RedisServer, S3Server]]:
             s3.stop()
     finally:
         r.stop()
+
+
+def service_settings(base: Settings, r: RedisServer, s3: S3Server, secrets: Path, api_key: str,
+                     **update: Any) -> Settings:
+    """``base`` pointed at these backends, with the API key and S3 keys as secret files in ``secrets``
+    (as the cluster mounts them); ``update`` sets the test's own fields."""
+    (secrets / "text2pixi-api-key").write_text(api_key + "\n")
+    (secrets / "text2pixi-s3-access-key").write_text(s3.access_key)
+    (secrets / "text2pixi-s3-secret-key").write_text(s3.secret_key)
+    return base.model_copy(update={"redis_url": r.url, "s3_endpoint_url": s3.url, "secrets_dir": secrets,
+                                   "ready_file": secrets / "ready", **update})
 
 
 def import_template(monkeypatch: pytest.MonkeyPatch) -> ModuleType:

@@ -17,6 +17,7 @@
 #     run to ghcr.io/text2pixi, latest and qwen2.5-coder-1.5b-instruct-q4_k_m)
 #   FORCE_MODEL_PUSH=1                            upload the model again even if it was pushed
 #   WORKER_HPA (auto|on|off)                      auto: HPA 1..2 workers on hosts with >= 14 CPUs
+#     (keda: scale 1..2 on the queue's length with KEDA, installed beforehand, instead of the HPA)
 #   OPENFAAS_CHART_VERSION (15.0.6)               openfaas/openfaas chart version
 #   API_KEY_OUT (~/.config/text2pixi/api-key)     where a generated API key is written (mode 600)
 #   GATEWAY_PORT (8080)                           local port for the gateway port-forward
@@ -272,10 +273,16 @@ workers() {
   if [ "$hpa" = auto ]; then
     if [ "$(nproc)" -ge 14 ]; then hpa=on; else hpa=off; fi
   fi
+  if [ "$hpa" != keda ]; then  # no KEDA objects left over (nothing to do where KEDA is not installed)
+    kubectl delete -f infra/k3s/worker-keda.yaml --ignore-not-found >/dev/null 2>&1 || true
+  fi
   case "$hpa" in
     on) kubectl apply -f infra/k3s/worker-hpa.yaml ;;
     off) kubectl -n "$NS" delete hpa text2pixi-worker --ignore-not-found >/dev/null ;;
-    *) die "WORKER_HPA must be auto, on or off" ;;
+    keda)  # KEDA makes its own HPA: ours must go first
+      kubectl -n "$NS" delete hpa text2pixi-worker --ignore-not-found >/dev/null
+      kubectl apply -f infra/k3s/worker-keda.yaml ;;
+    *) die "WORKER_HPA must be auto, on, off or keda" ;;
   esac
   # The first start downloads the model from MinIO and loads it: allow a while.
   kubectl -n "$NS" rollout status deployment/text2pixi-worker --timeout=20m

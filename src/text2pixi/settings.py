@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
+from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, IPvAnyAddress, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -62,6 +63,17 @@ class Settings(BaseSettings):
         4, ge=0, le=64,
         description="KV states of refinement heads (prefix + base scene) kept per worker; 0 turns them off",
     )
+    backend: Literal["llama_cpp", "openai"] = Field(
+        "llama_cpp",
+        description="llama_cpp: generate in the worker's process (the engine); openai: send the same prompt, "
+        "schema and re-asks to an OpenAI-compatible server (llama-server, vLLM, Ollama) at openai_base_url",
+    )
+    openai_base_url: str = Field("http://127.0.0.1:8000/v1", description="the OpenAI-compatible server's /v1 URL")
+    openai_model: str | None = Field(None, description="model name the server knows (its served name); default: model")
+    openai_api_key: str | None = Field(
+        None, repr=False, description="bearer key for the server; else the secret file text2pixi-openai-api-key")
+    openai_timeout: float = Field(
+        60.0, gt=0, le=600, description="seconds one call to the server may take before the job is retried")
     pixi_js: Path | None = Field(
         None, description="path to pixi.js's IIFE build (pixi.min.js); default: the npm copy in cache_dir"
     )
@@ -95,7 +107,9 @@ class Settings(BaseSettings):
     )
     callback_allow_private: bool = Field(False, description="allow X-Callback-Url to private/loopback hosts")
     callback_timeout: float = Field(5.0, gt=0, le=60, description="seconds for one callback POST")
-    metrics_port: int = Field(0, ge=0, le=65535, description="worker's Prometheus port on 127.0.0.1; 0 is off")
+    metrics_port: int = Field(0, ge=0, le=65535, description="worker's Prometheus port; 0 is off")
+    metrics_host: IPvAnyAddress = Field(IPv4Address("127.0.0.1"), description="address the worker's metrics "
+                                        "listen on: loopback here; 0.0.0.0 in a pod, for the cluster's Prometheus")
     heartbeat_interval: int = Field(5, ge=1, le=60, description="seconds between a busy worker's heartbeats")
     ready_file: Path = Field(Path("/tmp/text2pixi-worker.ready"), description="exists while a worker is warm")
     log_json: bool = Field(False, description="workers log one JSON object per line, for log collectors")
@@ -119,6 +133,10 @@ class Settings(BaseSettings):
     @property
     def resolved_api_key(self) -> str | None:
         return self.api_key or self.secret("text2pixi-api-key")
+
+    @property
+    def resolved_openai_api_key(self) -> str | None:
+        return self.openai_api_key or self.secret("text2pixi-openai-api-key")
 
     @property
     def resolved_s3_credentials(self) -> tuple[str | None, str | None]:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,12 @@ def test_help_for_every_command() -> None:
         result = run(*args, "--help")
         assert result.returncode == 0, result.stderr
         assert "Usage" in result.stdout
+
+
+def test_version_is_the_installed_package_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"text2pixi {version('text2pixi')}\n"
 
 
 def test_model_list_shows_the_registry() -> None:

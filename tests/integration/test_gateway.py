@@ -264,6 +264,10 @@ def test_async_call_is_accepted_and_calls_back(stack: Stack, callbacks: tuple[st
     assert (got["method"], got["path"], got["query"], got["body"]) == ("POST", "/job", {"x": "1"}, "async body")
     assert got["headers"]["x-test"] == "a"
     assert got["headers"]["x-call-id"] == call_id
+    # One delivery per call: the URL is the gateway's; the function never sees it, so it cannot call back too.
+    assert "x-callback-url" not in got["headers"]
+    time.sleep(0.3)
+    assert received.empty(), "a second delivery arrived"
 
 
 def test_async_failures_are_reported_to_the_callback(stack: Stack,

@@ -163,6 +163,24 @@ def test_translate_queues_a_job_that_status_reads_back(functions: Functions) -> 
     assert_error(status.get(f"/{job['id']}/html", headers=key()), 404, "not_found")  # no page before it ran
 
 
+def test_a_callback_through_the_openfaas_queue_worker_is_left_to_it(functions: Functions) -> None:
+    """One delivery per call: the queue-worker POSTs translate's answer to the URL itself, so translate does not
+    register it for the result (nor vet it: the gateway did); a direct caller's URL is registered."""
+    hook = "https://1.1.1.1/done"  # a literal public address: nothing to resolve, nothing is sent here
+    client = functions.client("translate")
+
+    def queued_callback(headers: dict[str, str]) -> object:
+        functions.redis.flushdb()  # the queue holds one job in this fixture
+        answer = client.post("/", json={"prompt": "a red ball"}, headers=key(**headers))
+        assert answer.status_code == 202, answer.get_data(as_text=True)
+        return functions.queue.fetch_job(answer.get_json()["id"]).meta["callback_url"]  # type: ignore[union-attr]
+
+    assert queued_callback({"X_Callback_Url": hook}) == hook
+    assert queued_callback({"X_Callback_Url": hook, "User_Agent": "openfaas-ce/nats-queue-worker"}) is None
+    assert queued_callback({"X_Callback_Url": "http://10.0.0.7/private",
+                            "User_Agent": "openfaas-ce/nats-queue-worker"}) is None
+
+
 def test_a_plain_text_body_is_the_prompt(functions: Functions) -> None:
     answer = functions.client("translate").post("/", data="a red ball", headers=key(Content_Type="text/plain"))
     assert answer.status_code == 202

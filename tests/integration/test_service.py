@@ -15,7 +15,7 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.backends import RedisServer, S3Server
+from tests.backends import RedisServer, S3Server, service_settings
 from text2pixi import registry
 from text2pixi.service.functions import Service
 from text2pixi.service.jobs import Jobs
@@ -47,15 +47,8 @@ def ev(body: bytes | str = b"", *, method: str = "POST", key: str | None = KEY, 
 
 @pytest.fixture(scope="module")
 def settings(backends: tuple[RedisServer, S3Server], small_settings: Settings, tmp_path_factory) -> Settings:  # type: ignore[no-untyped-def]
-    r, s3 = backends
-    secrets = tmp_path_factory.mktemp("secrets")
-    (secrets / "text2pixi-api-key").write_text(KEY + "\n")
-    (secrets / "text2pixi-s3-access-key").write_text(s3.access_key)
-    (secrets / "text2pixi-s3-secret-key").write_text(s3.secret_key)
-    return small_settings.model_copy(update={
-        "redis_url": r.url, "s3_endpoint_url": s3.url, "secrets_dir": secrets, "queue_name": "test",
-        "max_queue_depth": 3, "max_wait": 30.0, "callback_allow_private": False, "job_retries": 1,
-        "ready_file": secrets / "ready"})
+    return service_settings(small_settings, *backends, tmp_path_factory.mktemp("secrets"), KEY, queue_name="test",
+                            max_queue_depth=3, max_wait=30.0, callback_allow_private=False, job_retries=1)
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +248,7 @@ def test_metrics_need_the_key_and_count_requests(service: Service) -> None:
     scraped = service.run("status", ev(method="GET", path="/metrics"), service.status, ("GET",))
     text = scraped["body"].decode()
     assert 'text2pixi_requests_total{code="401",function="translate"}' in text
-    assert "text2pixi_queue_depth" in text
+    assert "text2pixi_num_requests_waiting" in text
 
 
 def test_health_needs_no_key(service: Service) -> None:

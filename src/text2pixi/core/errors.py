@@ -242,6 +242,16 @@ class ServiceUnavailable(Text2PixiError):
     http_status = 503
 
 
+class BackendUnavailable(ServiceUnavailable):
+    """The remote generation backend (``TEXT2PIXI_BACKEND=openai``) is down, too slow or refused the call.
+
+    A :class:`ServiceUnavailable`, so the job raises and RQ re-runs it (``TEXT2PIXI_JOB_RETRIES``); the
+    message names the server and what went wrong, and becomes the failed job's reason once retries run out.
+    """
+
+    code = "backend_unavailable"
+
+
 class PixiNotInstalled(Text2PixiError):
     """No local copy of pixi.js to inline into a standalone page (``make setup`` installs it)."""
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import re
 import threading
 import time
 import uuid
@@ -24,21 +23,18 @@ from typing import Any
 
 import instructor
 import llama_cpp
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from openai.types.chat.chat_completion import Choice
 from openai.types.completion_usage import CompletionUsage
-from pydantic import ValidationError
 
 from text2pixi import registry
-from text2pixi.core.errors import GenerationFailed, OutputTruncated, Text2PixiError
-from text2pixi.core.preserve import preserve
 from text2pixi.core.prompt import build_messages, build_refinement_messages, check_prompt
 from text2pixi.core.refine_prompt import ordered_json
 from text2pixi.core.scene import Scene
+from text2pixi.engine.backend import ask_for_scene, error_line, keep_base
 from text2pixi.engine.checkpoints import Checkpoints
 from text2pixi.engine.decoding import ConstrainedDecoder, DecodeStats
 from text2pixi.engine.fastforward import Drafter, FastForward
@@ -278,6 +274,10 @@ class Engine:
         return inner
 
     @property
+    def primed(self) -> bool:
+        return self.prefix_tokens > 0
+
+    @property
     def max_draft(self) -> int:
         """Most drafts one model call verifies: ``TEXT2PIXI_MAX_DRAFT``, within the exact batch size."""
         return min(self.settings.max_draft, (self.exact_batch or 1) - 1)
@@ -291,7 +291,7 @@ class Engine:
         """Keep each rejected attempt's reason next to its stats (instructor's parse:error hook)."""
         if self._attempts:
             last = self._attempts[-1]
-            self._attempts[-1] = last.model_copy(update={"error": _first_line(error)})
+            self._attempts[-1] = last.model_copy(update={"error": error_line(error)})
 
     def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
                   seed: int | None = None, base: Scene | None = None) -> Translation:
@@ -318,40 +318,12 @@ class Engine:
             prime_s = 0.0 if self.prefix_tokens else self._prime()
             self._head = self._refinement_head(base) if base is not None and self.checkpoints.capacity > 0 else None
             try:
-                scene = self._create(
-                    response_model=Scene,
-                    messages=messages,
-                    max_retries=self.settings.max_retries,  # re-asks after the first attempt
-                    max_tokens=budget,
-                    strict=False,
-                    hooks=self._hooks,
-                )
-            except IncompleteOutputException as exc:
-                raise OutputTruncated(
-                    f"the model's reply did not finish within {budget} tokens",
-                    attempts=len(self._attempts),
-                    last_output=_content(exc.last_completion),
-                ) from None
-            except InstructorRetryException as exc:
-                cause = exc.__cause__
-                if isinstance(cause, Text2PixiError):  # ours (e.g. ContextFull): pass it on as is
-                    raise cause from None
-                if cause is not None and not isinstance(cause, (ValidationError, ValueError)):
-                    raise cause from None  # not a bad scene: a timeout, an interrupt, a bug; let it surface
-                raise GenerationFailed(
-                    f"no valid scene after {exc.n_attempts} attempts; last error: {_first_line(exc)}",
-                    attempts=exc.n_attempts,
-                    last_output=_content(exc.last_completion),
-                ) from None
+                scene = ask_for_scene(self._create, messages, max_retries=self.settings.max_retries, budget=budget,
+                                      hooks=self._hooks, attempts=lambda: len(self._attempts))
             finally:
                 self._reference = None
                 self._head = None
-            model_scene_json: str | None = None
-            reverted: list[str] = []
-            if base is not None:
-                kept = preserve(base, scene, text)
-                if kept.reverted:
-                    model_scene_json, reverted, scene = scene.to_json(), kept.reverted, kept.scene
+            scene, model_scene_json, reverted = keep_base(base, scene, text)
             wall = time.perf_counter() - t0
             return Translation(
                 scene=scene,
@@ -376,20 +348,3 @@ def _abort_when(llm: Llama, cancel: threading.Event) -> Iterator[None]:
         yield
     finally:
         llama_cpp.llama_set_abort_callback(llm._ctx.ctx, ctypes.cast(0, llama_cpp.ggml_abort_callback), None)
-
-
-def _content(completion: Any) -> str:
-    try:
-        return str(completion.choices[0].message.content or "")
-    except (AttributeError, IndexError):
-        return ""
-
-
-_PYDANTIC_NOISE = re.compile(r"\s*\[type=.*?, input_type=\w+\]|\s*For further information visit \S+", re.DOTALL)
-
-
-def _first_line(exc: Exception) -> str:
-    """The validation error in one readable line, without pydantic's input echo and links."""
-    cause = exc.__cause__ or exc
-    text = _PYDANTIC_NOISE.sub("", str(cause))
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())[:500]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +27,20 @@ app = typer.Typer(help="Turn a sentence into a validated Pixi.js v8 animation.",
                   pretty_exceptions_enable=False, add_completion=False)
 model_app = typer.Typer(help="Fetch and list GGUF models.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"text2pixi {metadata.version('text2pixi')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="print the installed version and exit")] = False,
+) -> None:
+    """Options for every command; the version is the installed package's, as pip recorded it."""
 
 
 def _fail(exc: Exception) -> None:
@@ -61,7 +76,7 @@ def translate(
     """Translate PROMPT into a scene (or refine --base with it); write the JSON, the JS module and the HTML page."""
     from text2pixi.core.codegen import render_module, render_page
     from text2pixi.core.prompt import check_prompt
-    from text2pixi.engine import Engine
+    from text2pixi.engine import open_translator
     from text2pixi.service.pixi_bundle import load_pixi_js
 
     overrides: dict[str, object] = {}
@@ -74,7 +89,7 @@ def translate(
         check_prompt(prompt, settings.max_prompt_chars)
         pixi = load_pixi_js(settings.pixi_js_path) if (out or html) else ""
         base_scene = _base_scene(base, gateway_url, api_key) if base else None
-        engine = Engine(settings)
+        engine = open_translator(settings)  # TEXT2PIXI_BACKEND: in-process, or an OpenAI-compatible server
         result = engine.translate(prompt, max_tokens=max_tokens, base=base_scene)
     except Text2PixiError as exc:
         _fail(exc)

@@ -3,7 +3,9 @@
 A callback URL must be http(s) and resolve only to public addresses, unless the operator allows
 private targets (``TEXT2PIXI_CALLBACK_ALLOW_PRIVATE=true``, e.g. for the local stack). It is
 checked when the job is accepted (so the client gets a 400 at once) and again right before
-delivery (DNS may have changed). Redirects are not followed and timeouts are short.
+delivery; the delivery then connects to the address that requests-hardened resolved and vetted
+for that very connection, so a DNS answer that changes in between (rebinding) cannot redirect it.
+Redirects are not followed, and one deadline bounds the whole exchange.
 """
 
 from __future__ import annotations
@@ -13,10 +15,16 @@ import json
 import logging
 import socket
 import threading
+from contextvars import ContextVar
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from requests_hardened.ip_filter_adapter import IPFilterAdapter
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from text2pixi.core.errors import CallbackRefused
 
@@ -57,32 +65,112 @@ def check_callback_url(url: str, *, allow_private: bool) -> str:
     return url
 
 
+class _Deadline:
+    """Ends one exchange at a fixed time, in the caller's thread: requests' timeouts bound each socket read,
+    so a target that drips its answer a byte at a time would otherwise hold the caller indefinitely.
+
+    Each connection's socket is duplicated when it opens; at the deadline a short-lived timer shuts the
+    socket down through its duplicate (which works after TLS wrapped the original), the blocked read returns
+    at once and the exchange fails. On exit the timer is joined and the duplicates closed: nothing outlives it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._timer.cancel()
+        self._timer.join()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._sockets.append(sock.dup())
+            if self.expired:
+                _shut(self._sockets[-1])
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed by the peer or by us
+        pass
+
+
+_current: ContextVar[_Deadline | None] = ContextVar("callback_deadline", default=None)
+
+
+def _watched(sock: socket.socket) -> socket.socket:
+    deadline = _current.get()
+    return deadline.watch(sock) if deadline is not None else sock
+
+
+class _HTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watched(super()._new_conn())
+
+
+class _HTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _watched(super()._new_conn())
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+def _session(allow_private: bool) -> requests.Session:
+    """A one-exchange session: vetted, pinned connections (unless private targets are allowed), no proxies."""
+    session = requests.Session()
+    session.trust_env = False  # callbacks go straight to their target; egress is the network policy's business
+    for scheme in ("http://", "https://"):
+        adapter = HTTPAdapter() if allow_private else IPFilterAdapter(is_https_proto=scheme == "https://")
+        adapter.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        session.mount(scheme, adapter)
+    return session
+
+
 def post(url: str, *, data: bytes, headers: dict[str, str], allow_private: bool, timeout: float) -> int:
     """POST ``data`` to a checked ``url`` and return the status; raises CallbackRefused or RequestException.
 
-    The answer's body is never read (``stream=True``) and the whole exchange runs against one
-    deadline of twice ``timeout`` in a side thread: requests' timeouts bound each socket read, so
-    a target that drips its answer a byte at a time would otherwise hold a worker indefinitely.
+    ``timeout`` bounds the whole exchange (connect, send, status line and headers); the answer's body is
+    never read. Runs in the caller's thread and closes its connection before returning.
     """
     check_callback_url(url, allow_private=allow_private)
-    outcome: list[int | BaseException] = []
-
-    def exchange() -> None:
-        try:
-            with requests.post(url, data=data, headers=headers, timeout=timeout, allow_redirects=False,
-                               stream=True) as answer:
-                outcome.append(answer.status_code)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
-            outcome.append(exc)
-
-    thread = threading.Thread(target=exchange, name="callback", daemon=True)
-    thread.start()
-    thread.join(2 * timeout)
-    if not outcome:
-        raise requests.Timeout(f"no complete answer within {2 * timeout:g} s")
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+    deadline = _Deadline(timeout)
+    token = _current.set(deadline)
+    try:
+        with deadline, _session(allow_private) as session, session.post(
+                url, data=data, headers=headers, timeout=timeout, allow_redirects=False, stream=True) as answer:
+            return answer.status_code
+    except requests.RequestException:
+        if deadline.expired:
+            raise requests.Timeout(f"no complete answer within {timeout:g} s") from None
+        raise
+    finally:
+        _current.reset(token)
 
 
 def deliver(url: str, body: dict[str, Any], headers: dict[str, str], *, allow_private: bool,

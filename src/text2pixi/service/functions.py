@@ -52,6 +52,21 @@ PAGE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-in
            "worker-src blob:; connect-src 'none'; frame-ancestors 'none'"
 
 
+
+QUEUE_WORKER_AGENT = "openfaas-ce/nats-queue-worker"
+
+
+def callback_for(event: Event) -> str | None:
+    """The ``X-Callback-Url`` that translate should deliver the job's result to, if any.
+
+    OpenFaaS CE's queue-worker passes the caller's headers on and then POSTs the function's own answer to the
+    same URL; honouring the header here too would deliver twice. One call, one delivery: through the
+    queue-worker the URL is the queue-worker's."""
+    if (header(event, "User-Agent") or "").startswith(QUEUE_WORKER_AGENT):
+        return None
+    return header(event, "X-Callback-Url")
+
+
 class Service(Gate):
     """The functions of one process: its settings (:class:`Gate`) and its lazily opened Redis/S3 clients."""
 
@@ -101,7 +116,7 @@ class Service(Gate):
         if request.base is not None:
             self.check_base(request.base)
         wait = self.wait_seconds(event)
-        callback = header(event, "X-Callback-Url")
+        callback = callback_for(event)
         if callback:
             check_callback_url(callback, allow_private=self.settings.callback_allow_private)
         key = header(event, "Idempotency-Key")

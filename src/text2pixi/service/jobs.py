@@ -62,6 +62,7 @@ class Jobs:
             settings.resolved_redis_url, socket_connect_timeout=3, socket_timeout=10, health_check_interval=30
         )
         self.queue = Queue(settings.queue_name, connection=self.redis, default_timeout=settings.job_timeout)
+        metrics.QUEUES.watch([self.queue])
 
     def _guard(self, exc: redis.RedisError) -> ServiceUnavailable:
         log.warning("redis unavailable: %s", exc)
@@ -83,7 +84,6 @@ class Jobs:
                 if existing is not None:
                     return existing, False
             depth = self.queue.count
-            metrics.QUEUE_DEPTH.set(depth)
             if depth >= self.settings.max_queue_depth:
                 if claim:
                     self.redis.delete(claim)
@@ -318,7 +318,10 @@ def _failure_reason(job: Job, settings: Settings) -> str:
         return f"the job ran longer than its {settings.job_timeout} s timeout"
     if "AbandonedJobError" in info or "Moved to FailedJobRegistry" in info:
         return "the worker running this job stopped before finishing it, and its retries ran out"
+    last = [line for line in info.strip().splitlines() if line.strip()]
+    if last and "BackendUnavailable:" in last[-1]:  # its message names the server and what went wrong
+        reason = last[-1].split("BackendUnavailable:", 1)[1].strip()[:300]
+        return f"{reason} (tried {1 + settings.job_retries} times)"
     if "ServiceUnavailable" in info:
         return "the worker could not reach object storage to save the result"
-    last = [line for line in info.strip().splitlines() if line.strip()]
     return f"the worker failed: {last[-1][:200]}" if last else "the job failed"

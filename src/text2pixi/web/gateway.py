@@ -1,9 +1,10 @@
 """A local OpenFaaS-compatible gateway: the subset of the gateway HTTP API that faas-cli and callers use.
 
 It lets the local stack (function processes started from the python3-llama template) be driven exactly like a
-cluster: ``/function/<name>`` proxies synchronously, ``/async-function/<name>`` answers 202 and delivers the result
-to ``X-Callback-Url`` like the queue-worker, and ``/system/*`` answer ``faas-cli list``/``describe`` behind the same
-basic auth. Function names may carry the namespace (``translate.openfaas-fn``) because faas-cli sends it that way.
+cluster: ``/function/<name>`` proxies synchronously, ``/async-function/<name>`` answers 202 and delivers the function's
+answer to ``X-Callback-Url`` like the queue-worker (once: the header is the gateway's and does not travel on), and
+``/system/*`` answer ``faas-cli list``/``describe`` behind the same basic auth. Function names may carry the
+namespace (``translate.openfaas-fn``) because faas-cli sends it that way.
 """
 
 from __future__ import annotations
@@ -147,13 +148,14 @@ class Gateway:
         ok_password = hmac.compare_digest((auth.password or "").encode(), password.encode())
         return ok_user & ok_password
 
-    def make_call(self, name: str, rest: str, call_id: str, start_ns: int) -> Call:
-        """Capture the current request as a Call to ``<upstream>/<rest>?<query>`` with OpenFaaS' tracing headers."""
+    def make_call(self, name: str, rest: str, call_id: str, start_ns: int, *drop: str) -> Call:
+        """Capture the current request as a Call to ``<upstream>/<rest>?<query>`` with OpenFaaS' tracing headers,
+        minus the headers named in ``drop``."""
         url = f"{self.config.functions[name]}/{quote(rest, safe=PATH_SAFE)}"
         if request.query_string:
             url += "?" + request.query_string.decode("latin-1")
         # The body is already read here, so Expect: 100-continue is answered and must not travel on.
-        forwarded = forwardable(request.headers.items(), "host", "content-length", "expect")
+        forwarded = forwardable(request.headers.items(), "host", "content-length", "expect", *drop)
         forwarded_for = ", ".join(filter(None, [request.headers.get("X-Forwarded-For"), request.remote_addr]))
         ours = {"X-Call-Id": call_id, "X-Start-Time": str(start_ns), "X-Forwarded-For": forwarded_for,
                 "X-Forwarded-Host": request.host}
@@ -275,7 +277,9 @@ def create_app(gateway: Gateway) -> Flask:
         if callback_url:
             check_callback_url(callback_url, allow_private=gateway.config.callback_allow_private)
         call_id, start_ns = str(uuid.uuid4()), time.time_ns()
-        call = gateway.make_call(resolved, rest, call_id, start_ns)
+        # One delivery per call: the gateway POSTs the function's answer to the URL, so the function must not
+        # see it too (translate would register it for the job's result: a second delivery).
+        call = gateway.make_call(resolved, rest, call_id, start_ns, "X-Callback-Url")
         if not gateway.submit(call, callback_url):
             raise QueueFull("the async queue is full; retry later", retry_after=ASYNC_RETRY_AFTER)
         logger.info("async call %s to %s accepted", call_id, resolved)

@@ -107,7 +107,10 @@ def document() -> dict[str, Any]:
             "security": KEY,
             "parameters": [WAIT,
                            {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}},
-                           {"name": "X-Callback-Url", "in": "header", "schema": {"type": "string", "format": "uri"}}],
+                           {"name": "X-Callback-Url", "in": "header", "schema": {"type": "string", "format": "uri"},
+                            "description": "called once, when the job ends: its result document as JSON, with "
+                                           "X-Call-Id (the job id), X-Function-Name, X-Function-Status (200, or "
+                                           "the error's HTTP status) and X-Duration-Seconds"}],
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/TranslateRequest"}},
                 "text/plain": {"schema": {"type": "string", "minLength": 1}}}},
@@ -172,8 +175,12 @@ def document() -> dict[str, Any]:
                                                                      *FUNCTION_ERRORS)}},
         "/async-function/{name}": {"post": {
             "summary": "OpenFaaS async invocation; the function's answer goes to X-Callback-Url",
-            "security": [], "parameters": [NAME, {"name": "X-Callback-Url", "in": "header",
-                                                  "schema": {"type": "string", "format": "uri"}}],
+            "security": [], "parameters": [NAME, {
+                "name": "X-Callback-Url", "in": "header", "schema": {"type": "string", "format": "uri"},
+                "description": "called once, by the gateway, with the function's answer (for translate: the "
+                               "accepted job, not its result) and the queue-worker's headers X-Call-Id, "
+                               "X-Function-Name, X-Function-Status (numeric) and X-Duration-Seconds; the header "
+                               "is not passed on to the function"}],
             "requestBody": {"content": {"*/*": {}}},
             "responses": _responses({202: {"description": "accepted; X-Call-Id"}}, 400, 429)}},
         "/system/functions": {"get": {"summary": "faas-cli list", "security": [{"basicAuth": []}],

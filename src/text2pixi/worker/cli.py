@@ -12,7 +12,7 @@ from prometheus_client import start_http_server
 from rq import Queue
 
 from text2pixi.core.errors import Text2PixiError
-from text2pixi.service import logs
+from text2pixi.service import logs, metrics
 from text2pixi.settings import get_settings
 from text2pixi.worker.liveness import check, wait_for_dependencies
 from text2pixi.worker.rq_worker import WarmWorker
@@ -44,12 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     except Text2PixiError as exc:
         log.error("worker cannot start: %s", exc)
         return 1
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr="127.0.0.1")
     connection = redis.Redis.from_url(settings.resolved_redis_url)
     queues = [Queue(settings.queue_name, connection=connection)]
     if settings.refine_checkpoints > 0:  # listed second: RQ takes translations first
         queues.append(Queue(settings.prepare_queue_name, connection=connection))
+    if settings.metrics_port:
+        metrics.QUEUES.watch(queues)
+        start_http_server(settings.metrics_port, addr=str(settings.metrics_host))
     worker = WarmWorker(queues, connection=connection, name=args.name,
                         maintenance_interval=args.maintenance_interval,
                         beat_interval=settings.heartbeat_interval)

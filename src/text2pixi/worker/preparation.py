@@ -17,7 +17,7 @@ import redis
 from rq import get_current_job
 
 from text2pixi.core.scene import Scene
-from text2pixi.engine import Engine
+from text2pixi.engine import Translator
 from text2pixi.service import metrics
 from text2pixi.service.jobs import Jobs
 from text2pixi.worker.warm import Warm
@@ -63,7 +63,7 @@ def prepare_after_job(connection: redis.Redis) -> None:
         log.exception("preparing the refinement of %s failed", result_id)
 
 
-def prepare(engine: Engine, scene: Scene, result_id: str, jobs: Jobs | None) -> bool:
+def prepare(engine: Translator, scene: Scene, result_id: str, jobs: Jobs | None) -> bool:
     """Prepare a refinement head, giving way within milliseconds to a translation that arrives meanwhile."""
     cancel, done = threading.Event(), threading.Event()
 

@@ -48,12 +48,12 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
         if isinstance(exc, ServiceUnavailable):
             raise  # storage trouble: let RQ retry
         log.info("job %s: no scene: %s", job_id, exc)
-        metrics.JOBS.labels("failed").inc()
+        metrics.observe_job("failed", job, time.perf_counter() - started)
         error = exc.to_dict()
         failed = ResultDocument(id=job_id, prompt=request.prompt, kind=request.kind, parent=request.base,
                                 model=engine.model_id, worker=Warm.worker_name, finished_at=utc_now(), error=error)
         store.put_result(job_id, failed.as_dict(), None)
-        _callback(job, {"id": job_id, "status": "failed", "error": error}, settings)
+        _callback(job, {"id": job_id, "status": "failed", "error": error}, exc.http_status, started, settings)
         return {"ok": False, "error": error}
     t_render = time.perf_counter()
     documents: list[ResultDocument] = []
@@ -83,12 +83,11 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
     tokens = sum(r.output_tokens for r in results)
     log.info("job %s: render %.1f ms, store %.1f ms, total %.1f ms beyond the engine", job_id,
              (t_store - t_render) * 1000, (time.perf_counter() - t_store) * 1000, (elapsed - wall) * 1000)
-    metrics.JOB_SECONDS.observe(elapsed)
-    metrics.TOKENS_PER_SECOND.observe(results[0].attempts[-1].decode_tps)
-    metrics.JOBS.labels("finished").inc()
+    metrics.observe_attempts(a for r in results for a in r.attempts)
+    metrics.observe_job("finished", job, elapsed)
     log.info("job %s: %d scene(s), %d tokens, %.2fs%s", job_id, len(results), tokens, elapsed,
              f", base {request.base}" if request.base else "")
-    _callback(job, {"id": job_id, "status": "finished", "result": document.as_dict()}, settings)
+    _callback(job, {"id": job_id, "status": "finished", "result": document.as_dict()}, 200, started, settings)
     Warm.last_scene = (job_id, results[0].scene)
     if results[0].checkpoint:
         metrics.CHECKPOINTS.labels(results[0].checkpoint).inc()
@@ -133,8 +132,14 @@ def _base_scene(store: Store, request: TranslateRequest) -> Scene | None:
         raise BaseFailed(f"the scene of result {request.base} no longer validates") from exc
 
 
-def _callback(job: Job | None, body: dict[str, Any], settings: Settings) -> None:
+def _callback(job: Job | None, body: dict[str, Any], status: int, started: float, settings: Settings) -> None:
+    """The one delivery of a ``/function/translate`` call's X-Callback-Url, with the queue-worker's headers.
+
+    ``X-Call-Id`` is the job id (the ``id`` of the 202 answer); ``X-Function-Status`` is the HTTP status
+    the result would have on its own: 200, or the error's status (e.g. 422 when no valid scene came).
+    """
     url = (job.meta.get("callback_url") if job is not None else None) or None
     if url:
-        deliver(url, body, {"X-Text2Pixi-Job-Id": body["id"], "X-Function-Status": body["status"]},
-                allow_private=settings.callback_allow_private, timeout=settings.callback_timeout)
+        headers = {"X-Call-Id": body["id"], "X-Function-Name": "translate", "X-Function-Status": str(status),
+                   "X-Duration-Seconds": f"{time.perf_counter() - started:f}", "X-Text2Pixi-Job-Id": body["id"]}
+        deliver(url, body, headers, allow_private=settings.callback_allow_private, timeout=settings.callback_timeout)

@@ -7,7 +7,7 @@ import logging
 from text2pixi.core.contracts import TranslateRequest
 from text2pixi.core.errors import GenerationError
 from text2pixi.core.scene import Scene
-from text2pixi.engine import Engine, Translation
+from text2pixi.engine import Translation, Translator
 from text2pixi.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ VARIANT_EXTRA_TRIES = 2
 """Further generations for one variant whose scene repeats an earlier one (distinct = different scene JSON)."""
 
 
-def generate(engine: Engine, request: TranslateRequest, base: Scene | None, settings: Settings,
+def generate(engine: Translator, request: TranslateRequest, base: Scene | None, settings: Settings,
              job_id: str) -> list[Translation]:
     """The job's scenes: the first as asked (an error here fails the job), then distinct variants.
 

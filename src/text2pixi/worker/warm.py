@@ -12,7 +12,7 @@ from typing import Any
 
 from text2pixi import registry
 from text2pixi.core.scene import Scene
-from text2pixi.engine import Engine
+from text2pixi.engine import Translator, open_translator
 from text2pixi.service import metrics
 from text2pixi.service.pixi_bundle import load_pixi_js
 from text2pixi.service.store import PageCompressor, Store
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 class Warm:
     """The process-wide warm state a job function uses (set up once by :func:`setup`)."""
 
-    engine: Engine | None = None
+    engine: Translator | None = None
     store: Store | None = None
     settings: Settings | None = None
     pixi_js: str = ""
@@ -34,19 +34,25 @@ class Warm:
     last_scene: tuple[str, Scene] | None = None  # the last job's (result id, scene): a refinement may follow
 
     @classmethod
-    def ready(cls) -> tuple[Engine, Store, Settings]:
+    def ready(cls) -> tuple[Translator, Store, Settings]:
         """The engine, store and settings, or an error when jobs run outside a warm worker."""
         if cls.engine is None or cls.store is None or cls.settings is None:
             raise RuntimeError("worker is not warm: run jobs through `text2pixi worker`")
         return cls.engine, cls.store, cls.settings
 
 
-def setup(settings: Settings) -> Engine:
-    """Load the model (from S3 first when configured), prime the prompt cache, open the store."""
+def setup(settings: Settings) -> Translator:
+    """Load the model (from S3 first when configured), prime the prompt cache, open the store.
+
+    With ``TEXT2PIXI_BACKEND=openai`` nothing is loaded here: scenes come from the OpenAI-compatible server,
+    and refinement checkpoints (llama.cpp KV states) are off, so no ``prepare`` jobs are queued for them.
+    """
     store = Store(settings)
-    if settings.model_source == "s3" and not registry.is_path_like(settings.model):
+    if settings.backend == "openai":
+        settings = settings.model_copy(update={"refine_checkpoints": 0})
+    elif settings.model_source == "s3" and not registry.is_path_like(settings.model):
         store.pull_model(settings.model)
-    engine = Engine(settings)
+    engine = open_translator(settings)
     Warm.prime_s = engine.prime()
     Warm.engine, Warm.store, Warm.settings = engine, store, settings
     Warm.pixi_js = load_pixi_js(settings.pixi_js_path)
@@ -61,7 +67,7 @@ def run_warmup() -> dict[str, Any]:
     engine = Warm.engine
     if engine is None:
         raise RuntimeError("worker is not warm")
-    already = engine.prefix_tokens > 0
+    already = engine.primed
     prime_s = 0.0 if already else engine.prime()
     return {"ok": True, "worker": Warm.worker_name, "model": engine.model_id, "load_s": round(engine.load_s, 3),
             "prime_s": round(prime_s if not already else Warm.prime_s, 3), "already_warm": already,
