@@ -8,7 +8,7 @@ PROMPT ?= three blue squares spinning in a row
 OUT ?= out/demo
 
 comma := ,
-.PHONY: setup setup-fast setup-test lock demo demo-engine up down status test test-fast lint bench bench-overhead bench-peer bench-memory chaos fuzz scale eval gallery gallery-check clean
+.PHONY: setup setup-fast setup-test lock demo demo-engine up down status test test-fast lint bench bench-overhead bench-peer bench-memory bench-progress bench-export chaos fuzz scale eval gallery gallery-check clean
 
 setup:  ## install the service and the local runtime from requirements/demo.txt (no test tools), the default model
 	scripts/setup.sh --models "$(DEFAULT_MODEL)"
@@ -80,6 +80,13 @@ bench-peer: setup  ## our engine (fast, reference) vs llama.cpp's llama-server +
 
 bench-memory: setup  ## peak RSS per worker for each model, KV cache at n_ctx, workers per 6Gi
 	$(PY) bench/memory.py
+
+bench-progress: setup  ## progress events: first event, first object vs the whole generation, decode cost; docs/bench-progress.json
+	$(PY) bench/progress.py --model "$(or $(MODEL),$(SMALL_MODEL))" --threads $(or $(THREADS),2) \
+		--prompts $(or $(PROMPTS),6) --out docs/bench-progress.json $(if $(APPEND),--append)
+
+bench-export: setup-fast  ## a 3 s 800x600 30 fps GIF (and MP4, WebM, Lottie) of each gallery scene on one core; docs/bench-export.json
+	$(PY) bench/export.py --core 0 --json docs/bench-export.json
 
 # Reliability runs (docs/reliability.md): each starts its own stack on free loopback ports.
 CHAOS_ROUNDS ?= 9

@@ -5,6 +5,10 @@
     .venv/bin/python scripts/gallery.py --check      # render again and compare with the committed PNGs
     .venv/bin/python scripts/gallery.py --regenerate # first ask the default model again for every prompt
 
+Each scene also gets an animated GIF (``<name>.gif``: one play, or one cycle of a scene that loops forever, at
+400x300 and 15 fps), made without a browser by the exporter (``text2pixi.service.export``); the featured one is
+shown at the top of the project's README.
+
 The scenes are stored (``docs/gallery/scenes.json``) so that rendering is deterministic: a changed picture
 means the runtime, the code generation or pixi.js changed, not the model. ``--regenerate`` refreshes them
 from the model on purpose. Frames are taken with the page paused and sought to exact times
@@ -61,6 +65,9 @@ MAX_MEAN = 2.0
 """Mean absolute difference per channel (0-255) a frame may have: anti-aliasing and fonts vary by machine."""
 MAX_FAR = 0.01
 """Share of pixels that may differ a lot (sum of channel differences > 96)."""
+GIF_FPS, GIF_SIZE = 15, (400, 300)
+FEATURED = "three-squares"
+"""The scene whose GIF heads the project's README (the prompt ``make demo`` sends)."""
 
 
 class GalleryError(Exception):
@@ -76,6 +83,46 @@ class Entry:
 
     def png(self, t: float) -> Path:
         return GALLERY / f"{self.name}-{t:g}s.png"
+
+    @property
+    def gif(self) -> Path:
+        return GALLERY / f"{self.name}.gif"
+
+
+def animate(entries: list[Entry]) -> dict[Path, bytes]:
+    """Each scene as an animated GIF, rendered from its Lottie document by rlottie (no browser)."""
+    from text2pixi.core.scene import Scene
+    from text2pixi.service.export import render as export
+
+    return {e.gif: export(Scene.model_validate(e.scene), "gif", fps=GIF_FPS, size=GIF_SIZE).data for e in entries}
+
+
+def compare_animations(animations: dict[Path, bytes]) -> list[str]:
+    """Fresh GIFs against the committed ones: same frames, delays and size, pixels within the PNGs' tolerance."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageSequence
+
+    def frames(data: bytes) -> tuple[list[int], list[np.ndarray]]:
+        image = Image.open(io.BytesIO(data))
+        seq = list(ImageSequence.Iterator(image))
+        return [f.info.get("duration", 0) for f in seq], [np.asarray(f.convert("RGB"), dtype=np.int16) for f in seq]
+
+    problems = []
+    for path, new in animations.items():
+        if not path.exists():
+            problems.append(f"{path.name}: not in the gallery (run scripts/gallery.py)")
+            continue
+        (old_delays, old), (new_delays, fresh) = frames(path.read_bytes()), frames(new)
+        if old_delays != new_delays or [f.shape for f in old] != [f.shape for f in fresh]:
+            problems.append(f"{path.name}: {len(old)} frames became {len(fresh)} (or their delays or size changed)")
+            continue
+        diff = np.stack([np.abs(a - b) for a, b in zip(old, fresh, strict=True)])
+        mean, far = float(diff.mean()), float((diff.sum(axis=-1) > 96).mean())
+        if mean > MAX_MEAN or far > MAX_FAR:
+            problems.append(f"{path.name}: mean difference {mean:.2f}/255, {far:.2%} of pixels far off")
+    return problems
 
 
 def frame_times(scene: dict[str, Any]) -> tuple[float, ...]:
@@ -196,13 +243,17 @@ def readme(entries: list[Entry], generated: dict[str, Any]) -> str:
         "The pictures show the model's real output, flaws included (a shape drawn over another, an animation",
         "that does not quite match the words): this records rendering; `make eval` judges quality.",
         "",
-        "| prompt | t = 0 | later |",
-        "|---|---|---|",
+        f"The GIFs ({GIF_SIZE[0]}x{GIF_SIZE[1]}, {GIF_FPS} fps; one play, or one cycle of a scene that loops forever)",
+        "come from the exporter (`text2pixi export --gif`), which draws the scene's Lottie file with rlottie, no",
+        "browser; `--check` compares them too.",
+        "",
+        "| prompt | t = 0 | later | animated |",
+        "|---|---|---|---|",
     ]
     for e in entries:
         shots = " | ".join(f"![{e.name} at {t:g} s]({e.png(t).name})<br>t = {t:g} s" for t in e.times)
         summary = f"{len(e.scene['objects'])} objects, {len(e.scene.get('anims', []))} animations"
-        lines.append(f"| **{e.prompt}**<br>{summary} | {shots} |")
+        lines.append(f"| **{e.prompt}**<br>{summary} | {shots} | ![{e.name}, animated]({e.gif.name}) |")
     return "\n".join(lines) + "\n"
 
 
@@ -222,20 +273,23 @@ def main(argv: list[str] | None = None) -> int:
                               encoding="utf-8")
         entries = load_entries()
         frames = render(entries, GALLERY)
+        animations = animate(entries)
         if args.check:
             problems = compare(frames)
-            for line in problems:
+            moving = compare_animations(animations)
+            for line in problems + moving:
                 print(line, file=sys.stderr)
             print(f"{len(frames) - len(problems)}/{len(frames)} frames match", file=sys.stderr)
-            return 1 if problems else 0
-        for old in GALLERY.glob("*.png"):
-            if old not in frames:
+            print(f"{len(animations) - len(moving)}/{len(animations)} animations match", file=sys.stderr)
+            return 1 if problems or moving else 0
+        for old in [*GALLERY.glob("*.png"), *GALLERY.glob("*.gif")]:
+            if old not in frames and old not in animations:
                 old.unlink()
-        for path, data in frames.items():
+        for path, data in {**frames, **animations}.items():
             path.write_bytes(data)
         generated = json.loads(SCENES.read_text(encoding="utf-8")).get("generated", {})
         (GALLERY / "README.md").write_text(readme(entries, generated), encoding="utf-8")
-        print(f"wrote {len(frames)} frames and README.md to {GALLERY}", file=sys.stderr)
+        print(f"wrote {len(frames)} frames, {len(animations)} GIFs and README.md to {GALLERY}", file=sys.stderr)
     except GalleryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

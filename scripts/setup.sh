@@ -29,6 +29,7 @@ done
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 PIXI_VERSION="8.22.0"
+LOTTIE_WEB_VERSION="5.13.0"
 cache="${TEXT2PIXI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/text2pixi}"
 export TEXT2PIXI_CACHE_DIR="$cache"
 
@@ -38,6 +39,9 @@ command -v g++ >/dev/null || need+=(g++)
 command -v npm >/dev/null || need+=(nodejs npm)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v shellcheck >/dev/null || need+=(shellcheck)
+# The exports draw text with Liberation Sans, the font Chromium uses for the page's sans-serif (service/fonts.py).
+fc-list 2>/dev/null | grep -q "LiberationSans-Regular" || [ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] \
+  || need+=(fonts-liberation)
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ "$browser" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then
@@ -70,11 +74,19 @@ echo "==> text2pixi and its Python dependencies ($lock)"
 "$VENV/bin/python" -m pip install -q --no-deps -e .
 "$VENV/bin/python" -m pip check >/dev/null || { "$VENV/bin/python" -m pip check >&2; exit 1; }
 
-if [ ! -f "$cache/npm/node_modules/pixi.js/package.json" ] \
-   || ! grep -q "\"version\": \"$PIXI_VERSION\"" "$cache/npm/node_modules/pixi.js/package.json"; then
-  echo "==> pixi.js $PIXI_VERSION (npm)"
+# The tests also play Lottie exports in lottie-web. One npm install for every package: a --no-save install
+# prunes what an earlier one put there.
+npm_packages=("pixi.js@$PIXI_VERSION")
+if [ "$browser" = 1 ]; then npm_packages+=("lottie-web@$LOTTIE_WEB_VERSION"); fi
+npm_missing=0
+for spec in "${npm_packages[@]}"; do
+  manifest="$cache/npm/node_modules/${spec%@*}/package.json"
+  if [ ! -f "$manifest" ] || ! grep -q "\"version\": \"${spec##*@}\"" "$manifest"; then npm_missing=1; fi
+done
+if [ "$npm_missing" = 1 ]; then
+  echo "==> ${npm_packages[*]} (npm)"
   mkdir -p "$cache/npm"
-  npm install --silent --no-audit --no-fund --no-save --prefix "$cache/npm" "pixi.js@$PIXI_VERSION"
+  npm install --silent --no-audit --no-fund --no-save --prefix "$cache/npm" "${npm_packages[@]}"
 fi
 
 # The Next.js example's packages (its tests: tsc and node --test). npm ci from the lockfile, only when the

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -94,17 +95,30 @@ class S3Server:
         config.write_text(json.dumps({"identities": [{"name": "test", "credentials": [
             {"accessKey": self.access_key, "secretKey": self.secret_key}],
             "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
-        if not self.port:
-            self.port = free_port(also_plus=10000)
-        ports = [free_port(also_plus=10000) for _ in range(4)]
-        self.process = subprocess.Popen(
-            [binary("weed"), "mini", f"-dir={self.directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
-             f"-admin.port={ports[3]}", "-admin.ui=false", "-webdav=false", f"-s3.port={self.port}",
-             "-s3.port.iceberg=0", f"-s3.config={config}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.directory, start_new_session=True)
-        wait_until(lambda: self.client().list_buckets() is not None, 60, "weed S3")
-        return self
+        fixed_port = self.port
+        for tries_left in range(2, -1, -1):
+            # Free ports are picked, not reserved: another process may take one before weed binds it, and then
+            # weed exits. Start again on new ports rather than wait out the deadline on a dead process.
+            self.port = fixed_port or free_port(also_plus=10000)
+            ports = [free_port(also_plus=10000) for _ in range(4)]
+            self.process = subprocess.Popen(
+                [binary("weed"), "mini", f"-dir={self.directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                 f"-master.port={ports[0]}", f"-volume.port={ports[1]}", f"-filer.port={ports[2]}",
+                 f"-admin.port={ports[3]}", "-admin.ui=false", "-webdav=false", f"-s3.port={self.port}",
+                 "-s3.port.iceberg=0", f"-s3.config={config}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.directory, start_new_session=True)
+            deadline, last = time.monotonic() + 90, ""
+            while time.monotonic() < deadline and self.process.poll() is None:
+                try:
+                    self.client().list_buckets()
+                    return self
+                except Exception as exc:  # noqa: BLE001 - not up yet
+                    last = str(exc)
+                time.sleep(0.1)
+            if self.process.poll() is None or not tries_left:
+                self.stop()
+                raise RuntimeError(f"weed S3 did not come up (exit code {self.process.returncode}; {last})")
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

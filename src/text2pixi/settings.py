@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     job_retries: int = Field(2, ge=0, le=10, description="re-runs of a job whose worker died or timed out")
     result_ttl: int = Field(7 * 24 * 3600, ge=60, description="seconds job state is kept in Redis")
     max_wait: float = Field(60.0, ge=0, le=600, description="upper bound of translate's ?wait=SECONDS")
+    events_max_streams: int = Field(
+        16, ge=1, le=1000, description="open /status/ID/events streams one status process serves at once (each "
+        "holds a server thread); beyond it 503 with Retry-After, and clients poll")
+    events_max_seconds: float = Field(
+        25.0, ge=5, description="longest one events stream stays open, then the client resumes with Last-Event-ID: "
+        "below the status function's write_timeout and exec_timeout (30 s in stack.yml) and the proxies' limits")
     max_body_bytes: int = Field(16 * 1024, ge=1024, description="largest accepted request body")
     s3_endpoint_url: str | None = Field("http://127.0.0.1:8333", description="S3 endpoint (MinIO, SeaweedFS)")
     s3_region: str = Field("us-east-1", description="S3 region name")

@@ -18,6 +18,7 @@ import signal
 import site
 import socket
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -78,8 +79,40 @@ def build_event() -> Event:
     )
 
 
+class StreamedBody:
+    """A handler's iterator body as the server sends it: chunk by chunk, chunked transfer, nothing buffered.
+
+    Empty chunks are not sent; between chunks it asks waitress whether the client is still there (with
+    ``channel_request_lookahead`` it notices a closed connection without writing), and ``close()`` always
+    reaches the handler's iterator, even when it was never started, so it can free what it holds.
+    """
+
+    def __init__(self, body: Iterator[Any], disconnected: Callable[[], bool] | None) -> None:
+        self._body = body
+        self._disconnected = disconnected
+
+    def __iter__(self) -> StreamedBody:
+        return self
+
+    def __next__(self) -> bytes:
+        while True:
+            if self._disconnected is not None and self._disconnected():
+                raise StopIteration
+            chunk = next(self._body)
+            if chunk:
+                return chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
+
+
 def format_response(result: Any) -> Response:
-    """Map the handler's return value the way python3-http does, but with JSON for lists too and typed checks."""
+    """Map the handler's return value the way python3-http does, but with JSON for lists too and typed checks.
+
+    A body that is an iterator (not str, bytes, dict or list) is streamed (:class:`StreamedBody`).
+    """
     if result is None:
         return Response(b"", 200)
     if not isinstance(result, dict):
@@ -95,6 +128,9 @@ def format_response(result: Any) -> Response:
         return Response(json.dumps(body), status, headers)
     if body is None:
         return Response(b"", status, headers)
+    if isinstance(body, Iterator):
+        disconnected = request.environ.get("waitress.client_disconnected")
+        return Response(StreamedBody(body, disconnected), status, headers, direct_passthrough=True)
     return Response(body if isinstance(body, str | bytes) else str(body), status, headers)
 
 
@@ -120,7 +156,10 @@ def main() -> None:
 
     app = create_app(load_handler(FUNCTION_DIR))
     host, port = os.environ.get("HOST", "0.0.0.0"), int(os.environ.get("PORT", "5000"))
-    server = create_server(app, host=host, port=port, threads=int(os.environ.get("WAITRESS_THREADS", "4")))
+    # A lookahead of 1 keeps each connection readable while its request runs, so a streamed answer
+    # (StreamedBody) learns that its client left without having to write to it first.
+    server = create_server(app, host=host, port=port, threads=int(os.environ.get("WAITRESS_THREADS", "4")),
+                           channel_request_lookahead=1)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)  # waitress' run() catches it and shuts its threads down

@@ -508,7 +508,7 @@ def test_dockerfile_installs_the_locked_service_dependencies() -> None:
 
 
 def test_dockerfile_stages_and_slim_runtime() -> None:
-    """Compilers only in the builder; the runtime adds just OpenMP; both finals build on it."""
+    """Compilers only in the builder; the runtime adds just OpenMP and the exports' font; both finals build on it."""
     df = dockerfile()
     assert {"watchdog", "builder", "runtime", "worker", "function"} <= set(df.stages)
     builder_runs = " ".join(df.stages["builder"].all("RUN"))
@@ -516,7 +516,7 @@ def test_dockerfile_stages_and_slim_runtime() -> None:
         assert package in builder_runs
     runtime_runs = " ".join(df.stages["runtime"].all("RUN"))
     installed = re.search(r"--no-install-recommends ([^&]+)&&", runtime_runs)
-    assert installed and set(installed.group(1).split()) == {"libgomp1"}
+    assert installed and set(installed.group(1).split()) == {"libgomp1", "fonts-liberation"}
     assert "slim" in df.stages["runtime"].base
     assert df.stages["worker"].base == df.stages["function"].base == "runtime"
 

@@ -1,7 +1,9 @@
 "use client";
 // Submit through /api/translate, poll /api/status/<id> with SWR until the job ends, then play the scene: the
 // service's standalone page in a sandboxed iframe (its scripts run in an opaque origin, never in this app's).
-import { useState } from "react";
+// Meanwhile an EventSource on /api/status/<id>/events shows the progress (attempt, objects, tokens); polling stays
+// the way the page learns how the job ended, and works alone where the stream does not.
+import { useEffect, useRef, useState } from "react";
 import type { FormEvent } from "react";
 import useSWR from "swr";
 import type { ErrorBody, JobView } from "../lib/gateway";
@@ -17,6 +19,53 @@ async function readJson<T>(response: Response): Promise<T> {
 
 const fetchJob = (url: string): Promise<JobView> => fetch(url, { cache: "no-store" }).then(readJson<JobView>);
 
+/** What the event stream said so far (the events' data: see the README). */
+interface Progress {
+  attempt: number;
+  objects: number;
+  tokens: number;
+  expected: number;
+  elapsed: number;
+  reasons: string[];
+}
+
+interface EventData {
+  attempt?: number;
+  index?: number;
+  tokens?: number;
+  expected_tokens?: number;
+  elapsed_s?: number;
+  reason?: string;
+}
+
+/** Follow /api/status/<id>/events until the job ends; ``onEnd`` asks SWR for the final view at once. */
+function useProgress(jobId: string | null, onEnd: () => void): Progress | null {
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const ended = useRef(onEnd);
+  ended.current = onEnd;
+  useEffect(() => {
+    setProgress(null);
+    if (!jobId || typeof EventSource === "undefined") return;
+    const source = new EventSource(`/api/status/${jobId}/events`);
+    let now: Progress = { attempt: 1, objects: 0, tokens: 0, expected: 0, elapsed: 0, reasons: [] };
+    const on = (type: string, change: (d: EventData) => Partial<Progress>) =>
+      source.addEventListener(type, (event) => {
+        const data = JSON.parse((event as MessageEvent<string>).data) as EventData;
+        const attempt = data.attempt ?? now.attempt;
+        if (attempt > now.attempt) now = { ...now, attempt, objects: 0 }; // a re-ask starts the scene over
+        now = { ...now, ...change(data) };
+        setProgress(now);
+      });
+    on("started", (d) => ({ expected: d.expected_tokens ?? now.expected }));
+    on("tokens", (d) => ({ tokens: d.tokens ?? 0, expected: d.expected_tokens ?? now.expected, elapsed: d.elapsed_s ?? 0 }));
+    on("object", (d) => ({ objects: Math.max(now.objects, (d.index ?? 0) + 1) }));
+    on("reask", (d) => ({ reasons: [...now.reasons, `attempt ${d.attempt}: ${d.reason}`] }));
+    for (const end of ["finished", "failed"]) source.addEventListener(end, () => { source.close(); ended.current(); });
+    return () => source.close();
+  }, [jobId]);
+  return progress;
+}
+
 export default function Home() {
   const [prompt, setPrompt] = useState("");
   const [jobId, setJobId] = useState<string | null>(null);
@@ -25,10 +74,11 @@ export default function Home() {
   const [started, setStarted] = useState(0);
   const [replays, setReplays] = useState(0);
 
-  const { data: job, error: pollError } = useSWR<JobView, Error>(jobId ? `/api/status/${jobId}` : null, fetchJob, {
+  const { data: job, error: pollError, mutate } = useSWR<JobView, Error>(jobId ? `/api/status/${jobId}` : null, fetchJob, {
     refreshInterval: (latest) => (latest && DONE.has(latest.status) ? 0 : 1000),
     revalidateOnFocus: false,
   });
+  const progress = useProgress(jobId, () => void mutate());
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -73,6 +123,14 @@ export default function Home() {
           {job?.status === "queued" && typeof job.queue_position === "number" ? ` (position ${job.queue_position + 1})` : ""}
           {job && DONE.has(job.status) ? ` in ${elapsed.toFixed(1)} s` : ""}
         </p>
+      )}
+      {progress && !(job && DONE.has(job.status)) && (
+        <div aria-label="progress">
+          <progress value={progress.tokens} max={progress.expected || undefined} />
+          {` attempt ${progress.attempt} · ${progress.objects} object${progress.objects === 1 ? "" : "s"} · `}
+          {`${progress.tokens} / ${progress.expected || "?"} tokens · ${progress.elapsed.toFixed(1)} s`}
+          {progress.reasons.length > 0 && <ul>{progress.reasons.map((r) => <li key={r}>{r}</li>)}</ul>}
+        </div>
       )}
       {problem && <p role="alert" style={{ color: "#ff6b6b" }}>{problem}</p>}
       {job?.status === "finished" && job.result && (

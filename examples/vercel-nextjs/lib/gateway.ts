@@ -51,8 +51,10 @@ export function errorResponse(status: number, error: string, message: string, he
   return Response.json(body, { status, headers: { "Cache-Control": "no-store", ...headers } });
 }
 
-/** Call the gateway with the key added here; network failures become a 502 Response instead of a throw. */
-export async function callGateway(path: string, init: RequestInit = {}): Promise<Response> {
+/** Call the gateway with the key added here; network failures become a 502 Response instead of a throw.
+ * With ``stream`` the timeout covers only the wait for the answer's headers (an event stream's body lasts as long
+ * as the job), and ``init.signal`` (the client's request.signal) aborts the call when the client goes away. */
+export async function callGateway(path: string, init: RequestInit = {}, stream = false): Promise<Response> {
   let config: GatewayConfig;
   try {
     config = gatewayConfig();
@@ -62,18 +64,23 @@ export async function callGateway(path: string, init: RequestInit = {}): Promise
   }
   const headers = new Headers(init.headers);
   headers.set("X-API-Key", config.apiKey);
+  const deadline = new AbortController();
+  const timer = stream ? setTimeout(() => deadline.abort(), TIMEOUT_MS) : undefined;
+  const timeout = stream ? deadline.signal : AbortSignal.timeout(TIMEOUT_MS);
   try {
     return await fetch(config.url + path, {
       ...init,
       headers,
       cache: "no-store",
       redirect: "manual",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: init.signal ? AbortSignal.any([timeout, init.signal]) : timeout,
     });
   } catch (err) {
-    const timedOut = err instanceof DOMException && err.name === "TimeoutError";
+    const timedOut = deadline.signal.aborted || (err instanceof DOMException && err.name === "TimeoutError");
     return errorResponse(timedOut ? 504 : 502, "gateway_unreachable",
       timedOut ? "the text2pixi gateway did not answer in time" : "cannot reach the text2pixi gateway");
+  } finally {
+    clearTimeout(timer);
   }
 }
 

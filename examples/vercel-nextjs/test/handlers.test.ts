@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 
+import { GET as EVENTS } from "../app/api/status/[id]/events/route";
 import { GET } from "../app/api/status/[id]/route";
 import { POST } from "../app/api/translate/route";
 import type { JobView } from "../lib/gateway";
@@ -78,6 +79,45 @@ describe("POST /api/translate then GET /api/status/[id]", () => {
     assert.match(page.headers.get("Content-Security-Policy") ?? "", /^sandbox allow-scripts;/);
     const html = await page.text();
     assert.ok(html.includes("__PIXI_APP__") && html.startsWith("<!doctype html>"));
+  });
+});
+
+interface SseEvent {
+  id: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Read the events route to its end (the service ends the stream after finished or failed). */
+async function readEvents(id: string, headers: Record<string, string> = {}): Promise<SseEvent[]> {
+  const response = await EVENTS(new Request(`${ORIGIN}/api/status/${id}/events`, { headers }),
+    { params: Promise.resolve({ id }) });
+  assert.equal(response.status, 200, await response.clone().text());
+  assert.match(response.headers.get("Content-Type") ?? "", /^text\/event-stream/);
+  const text = await response.text();
+  return text.split("\n\n").filter((block) => /^(id|event|data):/m.test(block)).map((block) => {
+    const field = (name: string) => block.split("\n").filter((l) => l.startsWith(name + ":"))
+      .map((l) => l.slice(name.length + 1).trimStart()).join("\n");
+    return { id: field("id"), event: field("event"), data: JSON.parse(field("data") || "{}") as Record<string, unknown> };
+  });
+}
+
+describe("GET /api/status/[id]/events", () => {
+  test("streams a real job's progress through to finished; Last-Event-ID resumes after an event", async () => {
+    const accepted = (await (await translate(JSON.stringify({ prompt: PROMPT }))).json()) as { id: string };
+    const events = await readEvents(accepted.id);
+    const kinds = events.map((e) => e.event);
+    assert.ok(["finished", "failed"].includes(kinds.at(-1) ?? ""), kinds.join(","));
+    assert.ok(kinds.includes("tokens") && kinds.indexOf("tokens") < kinds.length - 1, kinds.join(","));
+    assert.ok(events.some((e) => e.event === "tokens" && Number(e.data.tokens) > 0), kinds.join(","));
+    const view = await waitDone(accepted.id);
+    assert.equal(kinds.at(-1), view.status);
+    const first = events.find((e) => e.id);
+    if (first && events.length > 2) {
+      const rest = await readEvents(accepted.id, { "Last-Event-ID": first.id });
+      assert.ok(rest.length >= 1 && rest.every((e) => e.id !== first.id));
+      assert.equal(rest.at(-1)?.event, view.status);
+    }
   });
 });
 

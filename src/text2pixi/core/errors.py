@@ -217,6 +217,19 @@ class InvalidScene(UserError):
         return cls(f"the scene is not valid: {validation_message(exc)}")
 
 
+class InvalidExport(UserError):
+    """An export asked for a format, frame rate, size, duration or time outside what is supported."""
+
+    code = "invalid_export"
+
+
+class ExportFailed(Text2PixiError):
+    """Rendering or encoding an export failed (the Lottie renderer or the ffmpeg encoder refused it)."""
+
+    code = "export_failed"
+    http_status = 500
+
+
 class QueueFull(Text2PixiError):
     """A bounded queue is full: more jobs are waiting than the configured depth, or the gateway's
     async backlog is; the client should come back after ``retry_after`` seconds.

@@ -6,7 +6,7 @@ shared settings and model registry); only :mod:`text2pixi.worker` and :mod:`text
 functions and the gateway never load a model library.
 """
 
-from text2pixi.engine.backend import Translator
+from text2pixi.engine.backend import ProgressCallback, Translator
 from text2pixi.engine.openai_backend import OpenAIBackend
 from text2pixi.engine.translation import AttemptStats, Translation
 from text2pixi.engine.translator import Engine
@@ -20,4 +20,5 @@ def open_translator(settings: Settings) -> Translator:
     return Engine(settings)
 
 
-__all__ = ["AttemptStats", "Engine", "OpenAIBackend", "Translation", "Translator", "open_translator"]
+__all__ = ["AttemptStats", "Engine", "OpenAIBackend", "ProgressCallback", "Translation", "Translator",
+           "open_translator"]

@@ -23,6 +23,12 @@ from text2pixi.core.scene import Scene
 from text2pixi.engine.translation import AttemptStats, Translation
 from text2pixi.settings import Settings
 
+ProgressCallback = Callable[[int, str, int], None]
+"""Called while a reply is written: (attempt number from 1, the reply's text so far, its tokens so far).
+
+Called once with ``("", 0)`` as each attempt starts, then after each model call that added text. It runs
+in the decoding thread: it must be cheap (the worker throttles what it publishes) and must not raise."""
+
 
 class Translator(Protocol):
     """A warm generation backend: prompts (or a base scene and an instruction) in, validated scenes out."""
@@ -63,8 +69,11 @@ class Translator(Protocol):
         """Keep a future refinement's head ready; False when nothing was kept."""
 
     def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
-                  seed: int | None = None, base: Scene | None = None) -> Translation:
-        """A validated scene for ``prompt`` (or ``base`` refined by it), re-asking on validation errors."""
+                  seed: int | None = None, base: Scene | None = None,
+                  progress: ProgressCallback | None = None) -> Translation:
+        """A validated scene for ``prompt`` (or ``base`` refined by it), re-asking on validation errors.
+
+        ``progress`` hears of each attempt and of the text as it grows (:data:`ProgressCallback`)."""
 
 
 def ask_for_scene(create: Callable[..., Any], messages: list[dict[str, Any]], *, max_retries: int, budget: int,

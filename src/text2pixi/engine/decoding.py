@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import llama_cpp
@@ -254,6 +255,7 @@ class ConstrainedDecoder:
         forced: Drafter | None = None,
         max_draft: int = 16,
         max_reuse: int | None = None,
+        on_text: Callable[[str, int], None] | None = None,
     ) -> Decoded:
         """Decode one document under ``gbnf``.
 
@@ -266,6 +268,9 @@ class ConstrainedDecoder:
         position (the same sample-first pick, from that batch's logits) is that very token. So the
         output is the token-by-token loop's output; drafts only change how many model calls it
         takes. A refused draft costs its share of one batch and nothing else.
+
+        ``on_text(text, tokens)`` hears the text so far after each model call (a round: one sampled token
+        plus the drafts it kept), not after each token: a few microseconds a round.
         """
         llm = self.llm
         grammar = self.sampler(gbnf) if gbnf is not None else None
@@ -321,6 +326,9 @@ class ConstrainedDecoder:
                 stats.plain_rounds += 1
                 stats.plain_s += now - round_start
             round_start = now
+            if on_text is not None:
+                # "ignore" drops an unfinished UTF-8 sequence at the end: each call's text extends the last one.
+                on_text(out.decode("utf-8", errors="ignore"), stats.output_tokens)
             if done:
                 break
             draft = forced.draft(max_draft) if forced is not None and max_draft > 0 else []

@@ -33,7 +33,7 @@ from openai.types.shared_params import ResponseFormatJSONSchema
 from text2pixi.core.errors import BackendUnavailable, ContextFull
 from text2pixi.core.prompt import build_messages, build_refinement_messages, check_prompt
 from text2pixi.core.scene import Scene
-from text2pixi.engine.backend import ask_for_scene, error_line, keep_base
+from text2pixi.engine.backend import ProgressCallback, ask_for_scene, error_line, keep_base
 from text2pixi.engine.translation import AttemptStats, Translation
 from text2pixi.settings import Settings, get_settings
 
@@ -67,6 +67,7 @@ class OpenAIBackend:
         self._attempts: list[AttemptStats] = []
         self._temperature = self.settings.temperature
         self._seed = self.settings.seed
+        self._progress: ProgressCallback | None = None
         self.primed = False
 
     def prime(self) -> float:
@@ -96,6 +97,9 @@ class OpenAIBackend:
         t0 = time.perf_counter()
         first: float | None = None
         parts: list[str] = []
+        progress, attempt, text_so_far = self._progress, len(self._attempts) + 1, ""
+        if progress is not None:
+            progress(attempt, "", 0)
         finish = "stop"
         usage: CompletionUsage | None = None
         try:
@@ -112,6 +116,9 @@ class OpenAIBackend:
                         if choice.delta.content:
                             first = first or time.perf_counter()
                             parts.append(choice.delta.content)
+                            if progress is not None:  # a server streams about one token per chunk
+                                text_so_far += choice.delta.content
+                                progress(attempt, text_so_far, len(parts))
                         finish = choice.finish_reason or finish
                     if time.perf_counter() - t0 > self.timeout:
                         raise BackendUnavailable(f"{self._where()} did not finish a reply within {self.timeout:g} s")
@@ -154,7 +161,8 @@ class OpenAIBackend:
         return f"the generation backend at {self.base_url} ({self.model_id})"
 
     def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
-                  seed: int | None = None, base: Scene | None = None) -> Translation:
+                  seed: int | None = None, base: Scene | None = None,
+                  progress: ProgressCallback | None = None) -> Translation:
         """Turn a description into a validated scene, re-asking on validation errors (as the engine does).
 
         Raises what :meth:`text2pixi.engine.translator.Engine.translate` raises, plus
@@ -168,8 +176,12 @@ class OpenAIBackend:
             self._seed = self.settings.seed if seed is None else seed
             messages = build_messages(text) if base is None else build_refinement_messages(base, text)
             t0 = time.perf_counter()
-            scene = ask_for_scene(self._create, messages, max_retries=self.settings.max_retries, budget=budget,
-                                  hooks=self._hooks, attempts=lambda: len(self._attempts))
+            self._progress = progress
+            try:
+                scene = ask_for_scene(self._create, messages, max_retries=self.settings.max_retries, budget=budget,
+                                      hooks=self._hooks, attempts=lambda: len(self._attempts))
+            finally:
+                self._progress = None
             scene, model_scene_json, reverted = keep_base(base, scene, text)
             return Translation(scene=scene, scene_json=scene.to_json(), model_scene_json=model_scene_json,
                                reverted=reverted, model=self.model_id, attempts=list(self._attempts), prime_s=0.0,

@@ -34,7 +34,7 @@ from text2pixi import registry
 from text2pixi.core.prompt import build_messages, build_refinement_messages, check_prompt
 from text2pixi.core.refine_prompt import ordered_json
 from text2pixi.core.scene import Scene
-from text2pixi.engine.backend import ask_for_scene, error_line, keep_base
+from text2pixi.engine.backend import ProgressCallback, ask_for_scene, error_line, keep_base
 from text2pixi.engine.checkpoints import Checkpoints
 from text2pixi.engine.decoding import ConstrainedDecoder, DecodeStats
 from text2pixi.engine.fastforward import Drafter, FastForward
@@ -89,6 +89,7 @@ class Engine:
         self._reference: str | None = None  # a refinement's base scene: the source of look-up drafts
         self._head: list[int] | None = None  # a refinement's head tokens: where its first attempt starts
         self._checkpoint: str | None = None  # how the current refinement's head got into the KV cache
+        self._progress: ProgressCallback | None = None  # the current translate() call's listener
         self.checkpoints = Checkpoints(self.llm, self.settings.refine_checkpoints)
         self.lookup_drafts = True  # benchmarks switch it off to measure what the drafts save
         self._create = instructor.patch(create=self._chat_completion, mode=instructor.Mode.JSON_SCHEMA)
@@ -143,6 +144,13 @@ class Engine:
         schema = response_format["json_schema"]["schema"]
         gbnf = compact_gbnf(schema)
         tokens = self._tokens(messages)
+        on_text = None
+        if self._progress is not None:
+            progress, attempt = self._progress, len(self._attempts) + 1
+            progress(attempt, "", 0)
+
+            def on_text(text: str, n: int) -> None:
+                progress(attempt, text, n)
         decoded = self._decoder.generate(
             tokens,
             gbnf,
@@ -159,6 +167,7 @@ class Engine:
             # evaluated the same way (deterministic output); re-asks may also reuse the failed attempt
             # they extend.
             max_reuse=self._start(tokens) if not self._attempts else None,
+            on_text=on_text,
         )
         stats: DecodeStats = decoded.stats
         self._attempts.append(
@@ -294,12 +303,15 @@ class Engine:
             self._attempts[-1] = last.model_copy(update={"error": error_line(error)})
 
     def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
-                  seed: int | None = None, base: Scene | None = None) -> Translation:
+                  seed: int | None = None, base: Scene | None = None,
+                  progress: ProgressCallback | None = None) -> Translation:
         """Turn a description into a validated scene, re-asking on validation errors.
 
         With ``base``, ``prompt`` is an instruction ("make it slower") and the model writes the whole new
         scene from the base (in the user turn, after the cached prefix); the fields the instruction gives
         no reason to change then go back to their base values (:func:`text2pixi.core.preserve.preserve`).
+
+        ``progress`` hears of each attempt and of the text as it is decoded (:data:`ProgressCallback`).
 
         Raises :class:`EmptyPrompt`, :class:`PromptTooLong`, :class:`OutputTruncated` (the
         document did not fit in ``max_tokens``) or :class:`GenerationFailed` (no attempt passed
@@ -313,6 +325,7 @@ class Engine:
             self._seed = self.settings.seed if seed is None else seed
             self._reference = ordered_json(base) if base is not None else None
             self._checkpoint = None
+            self._progress = progress
             messages = build_messages(text) if base is None else build_refinement_messages(base, text)
             t0 = time.perf_counter()
             prime_s = 0.0 if self.prefix_tokens else self._prime()
@@ -323,6 +336,7 @@ class Engine:
             finally:
                 self._reference = None
                 self._head = None
+                self._progress = None
             scene, model_scene_json, reverted = keep_base(base, scene, text)
             wall = time.perf_counter() - t0
             return Translation(

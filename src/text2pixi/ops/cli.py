@@ -17,6 +17,7 @@ from text2pixi import registry
 from text2pixi.core.contracts import JOB_ID
 from text2pixi.core.errors import Text2PixiError
 from text2pixi.core.scene import Scene
+from text2pixi.ops.export_cmd import export as export_command
 from text2pixi.settings import Settings
 
 if TYPE_CHECKING:
@@ -258,13 +259,14 @@ def submit(
     variants: Annotated[int, typer.Option(min=1, max=4, help="distinct scenes to generate (1-4)")] = 1,
 ) -> None:
     """Translate PROMPT through the service (gateway → translate → queue → worker) and wait for it."""
-    from text2pixi.ops.client import Client
+    from text2pixi.ops.client import Client, SubmitProgress
     from text2pixi.ops.endpoint import resolve_api_key, resolve_gateway
 
     url = resolve_gateway(gateway_url)
     client = Client(url, resolve_api_key(api_key))
     try:
-        view = client.translate(prompt, timeout=timeout, base=base, variants=variants)
+        with SubmitProgress() as progress:
+            view = client.translate(prompt, timeout=timeout, base=base, variants=variants, on_event=progress)
     except Text2PixiError as exc:
         _fail(exc)
         return
@@ -312,6 +314,9 @@ def view(
     if open_page if open_page is not None else out is None:
         if not viewer.open_in_browser(path):
             typer.echo(f"# no browser to open here; open {path.resolve().as_uri()} yourself", err=True)
+
+
+app.command("export")(export_command)
 
 
 @model_app.command("push")

@@ -227,36 +227,98 @@ def free_port(*, also_plus: int = 0) -> int:
     raise ServiceUnavailable("no free loopback port")
 
 
+WORKER_STAGES = (("worker warm:", "warm"), ("loaded ", "priming the prompt cache"))
+"""Log lines of a starting worker (newest first) and what it does after each: worker/warm.py, engine/translator.py."""
+
+
+def worker_stage(cfg: StackConfig, n: int, offset: int) -> str:
+    """What worker ``n`` is doing, from its log after byte ``offset``: loading the model, priming, warm."""
+    if (cfg.state_dir / "run" / f"worker{n}.ready").exists():
+        return "warm"
+    try:
+        with (cfg.state_dir / "logs" / f"worker{n}.log").open("rb") as file:
+            file.seek(offset)
+            text = file.read().decode("utf-8", errors="replace")
+    except OSError:
+        return "starting"
+    for marker, stage in WORKER_STAGES:
+        if marker in text:
+            return stage
+    return "loading the model" if text else "starting"
+
+
+def _log_sizes(cfg: StackConfig) -> dict[int, int]:
+    sizes = {}
+    for n in range(1, cfg.workers + 1):
+        path = cfg.state_dir / "logs" / f"worker{n}.log"
+        sizes[n] = path.stat().st_size if path.exists() else 0
+    return sizes
+
+
+def wait_for_workers(cfg: StackConfig, timeout: float, log: Callable[[str], None], offsets: dict[int, int],
+                     *, every: float = 10.0) -> None:
+    """Wait until every worker is warm, saying what each one does (as it changes, and every ``every`` s)."""
+    t0 = time.monotonic()
+    said: dict[int, str] = {}
+    last_report = t0
+    while True:
+        stages = {n: worker_stage(cfg, n, offsets.get(n, 0)) for n in range(1, cfg.workers + 1)}
+        elapsed = time.monotonic() - t0
+        for n, stage in stages.items():
+            if said.get(n) != stage:
+                log(f"worker{n}: {stage} ({elapsed:.1f} s)")
+                said[n] = stage
+        if all(stage == "warm" for stage in stages.values()):
+            return
+        if time.monotonic() - last_report >= every:
+            waiting = ", ".join(f"worker{n} {stage}" for n, stage in stages.items() if stage != "warm")
+            log(f"still waiting: {waiting} ({elapsed:.0f} s)")
+            last_report = time.monotonic()
+        if elapsed > timeout:
+            raise ServiceUnavailable(f"the workers were not warm within {timeout:.0f}s ({stages}); "
+                                     f"see {cfg.state_dir / 'logs'}")
+        time.sleep(0.2)
+
+
 def up(cfg: StackConfig, *, timeout: float = 300.0, log=print) -> None:  # type: ignore[no-untyped-def]
-    """Start everything and wait until the gateway answers and every worker is warm."""
+    """Start everything and wait until the gateway answers and every worker is warm, saying what it waits for."""
     from text2pixi.service.store import Store
 
+    t_up = time.monotonic()
+
+    def waited(what: str, probe: Callable[[], object], seconds: float) -> None:
+        log(f"waiting for {what} ...")
+        t0 = time.monotonic()
+        wait_until(what, probe, seconds)
+        log(f"{what}: up after {time.monotonic() - t0:.1f} s")
+
+    offsets = _log_sizes(cfg)
     _write_files(cfg)
     if is_running(cfg):
         _ctl(cfg, "update")
     else:
         subprocess.run([binary("supervisord"), "-c", str(cfg.conf_path)], check=True)
     settings = service_settings(cfg)
-    wait_until("redis", lambda: redis.Redis.from_url(settings.resolved_redis_url, socket_connect_timeout=1).ping(), 30)
+    waited(f"redis 127.0.0.1:{cfg.redis_port}",
+           lambda: redis.Redis.from_url(settings.resolved_redis_url, socket_connect_timeout=1).ping(), 30)
     store = Store(settings)
 
     def buckets_ready() -> bool:
         store.ensure_buckets()
         return True
 
-    wait_until("the S3 server", buckets_ready, 60)
-    log(f"redis 127.0.0.1:{cfg.redis_port} and S3 127.0.0.1:{cfg.s3_port} are up")
+    waited(f"the S3 server 127.0.0.1:{cfg.s3_port}", buckets_ready, 60)
     if cfg.model_via_s3 and not registry.is_path_like(cfg.model):
         try:
             store.client.head_object(Bucket=settings.models_bucket, Key=registry.get_spec(cfg.model).filename)
         except Exception:  # noqa: BLE001 - absent: push it
             log(f"pushing {cfg.model} into s3://{settings.models_bucket}")
             store.push_model(cfg.model, registry.resolve(cfg.model, Settings().models_dir))
-    wait_until("the gateway", lambda: requests.get(cfg.gateway_url + "/healthz", timeout=1).ok, 60)
-    ready = [cfg.state_dir / "run" / f"worker{n}.ready" for n in range(1, cfg.workers + 1)]
-    wait_until(f"{cfg.workers} warm worker(s)", lambda: all(p.exists() for p in ready), timeout)
-    log(f"stack up: gateway {cfg.gateway_url}, {cfg.workers} warm worker(s) x {cfg.threads} thread(s), "
-        f"model {cfg.model}; API key in {cfg.secrets_dir / 'text2pixi-api-key'}")
+    waited(f"the gateway {cfg.gateway_url}", lambda: requests.get(cfg.gateway_url + "/healthz", timeout=1).ok, 60)
+    log(f"waiting for {cfg.workers} worker(s) to load {cfg.model} and prime it ...")
+    wait_for_workers(cfg, timeout, log, offsets)
+    log(f"stack up after {time.monotonic() - t_up:.1f} s: gateway {cfg.gateway_url}, {cfg.workers} warm worker(s) x "
+        f"{cfg.threads} thread(s), model {cfg.model}; API key in {cfg.secrets_dir / 'text2pixi-api-key'}")
 
 
 def down(cfg: StackConfig) -> None:

@@ -39,7 +39,9 @@ from text2pixi.core.errors import (
 )
 from text2pixi.core.scene import Scene
 from text2pixi.core.scene_diff import changed_paths
+from text2pixi.service import downloads
 from text2pixi.service.callbacks import check_callback_url
+from text2pixi.service.events import EventStreams
 from text2pixi.service.http import Event, Gate, Response, header, json_object, json_response
 from text2pixi.service.jobs import Jobs
 from text2pixi.service.pixi_bundle import load_pixi_js
@@ -74,6 +76,7 @@ class Service(Gate):
         super().__init__(settings)
         self._jobs: Jobs | None = None
         self._store: Store | None = None
+        self._events: EventStreams | None = None
 
     @property
     def jobs(self) -> Jobs:
@@ -86,6 +89,12 @@ class Service(Gate):
         if self._store is None:
             self._store = Store(self.settings)
         return self._store
+
+    @property
+    def events(self) -> EventStreams:
+        if self._events is None:
+            self._events = EventStreams(self.settings, self.jobs, self.store)
+        return self._events
 
     # --- translate ---------------------------------------------------------------------
 
@@ -194,6 +203,9 @@ class Service(Gate):
             raise NotFound(f"no job with id {job_id[:64]!r}")
         if len(parts) > 1 and parts[1] == "history":
             return self.history(job_id)
+        if len(parts) > 1 and parts[1] == "events":  # Server-Sent Events (service/events.py)
+            return self.events.response(job_id, header(event, "Last-Event-ID") or event.query.get("last_event_id"))
+        export = downloads.requested(parts, event.query)  # /status/ID/{lottie,gif,mp4,webm,png}: 400 on bad options
         self.jobs.recover_abandoned()
         job = self.jobs.fetch(job_id)
         if job is not None:
@@ -207,6 +219,8 @@ class Service(Gate):
             error = document.get("error")
             view = JobView(id=job_id, status=JobStatus.FAILED if error else JobStatus.FINISHED, error=error,
                            ended_at=document.get("finished_at"), result=None if error else document)
+        if export is not None:
+            return downloads.serve(self.store, view, export, event)
         if want_html:
             if view.status != JobStatus.FINISHED:
                 raise NotFound(f"job {job_id} has no page (status {view.status.value})")

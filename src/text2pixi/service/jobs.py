@@ -234,7 +234,7 @@ class Jobs:
                 view.error = outcome.get("error") or {"error": "generation_failed", "message": "no valid scene"}
         else:  # failed, stopped, canceled: the worker crashed, timed out or vanished, after retries
             view.status = JobStatus.FAILED
-            view.error = {"error": "job_failed", "message": _failure_reason(job, self.settings)}
+            view.error = failure_error(job, self.settings)
         return view
 
     def wait(self, job: Job, seconds: float) -> JobView:
@@ -304,6 +304,11 @@ def signal_done(connection: redis.Redis, job_id: str) -> None:
         pipe.lpush(key, 1)
         pipe.expire(key, DONE_TTL)
         pipe.execute()
+
+
+def failure_error(job: Job, settings: Settings) -> dict[str, str]:
+    """The error of a job that crashed, timed out or vanished (after its retries), as status and events show it."""
+    return {"error": "job_failed", "message": _failure_reason(job, settings)}
 
 
 def _failure_reason(job: Job, settings: Settings) -> str:

@@ -11,6 +11,9 @@ Layout, defined once here:
 * a job with ``variants`` > 1 stores its first scene under the job id and variant ``k`` (2, 3, 4) as
   a result of its own under :func:`variant_id` (document and page), and lists them all in the job's
   document under ``variants``: each variant can be shown, downloaded and refined like any result;
+* ``<results_bucket>/<id>/export/<digest>.<ext>``: an export of the result (Lottie, GIF, MP4, WebM, PNG;
+  :mod:`text2pixi.service.downloads`), made on its first request and served from here after that; the
+  digest names the options, the object's metadata holds the sha256 of its bytes (the ETag);
 * ``<models_bucket>/<name>.gguf``: model files pushed by ``text2pixi model push``, with the sha256
   in the object's metadata so workers verify what they download.
 """
@@ -22,6 +25,7 @@ import gzip
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,21 @@ RESULT_SUFFIX = ".json"
 PAGE_SUFFIX = ".html"
 MAX_HISTORY = 50
 """Versions :meth:`Store.history` returns at most (newest kept): a chain is read one document at a time."""
+
+
+@dataclass(frozen=True)
+class StoredExport:
+    """One stored export: its bytes, media type, sha256 (checked on read) and the metadata it was put with."""
+
+    data: bytes
+    content_type: str
+    sha256: str
+    metadata: dict[str, str]
+
+
+def export_key(job_id: str, name: str) -> str:
+    """Where the export ``name`` (``<digest>.<ext>``) of result ``job_id`` lives: next to the result."""
+    return f"{job_id}/export/{name}"
 
 
 def variant_id(job_id: str, k: int) -> str:
@@ -120,16 +139,24 @@ class Store:
         except (BotoCoreError, ClientError) as exc:
             raise self._unavailable(exc, "writing a result") from exc
 
-    def _get_text(self, key: str) -> str | None:
+    def _get_object(self, key: str, doing: str) -> tuple[dict[str, Any], bytes] | None:
+        """The object's response and body, or ``None`` when there is no such key."""
         try:
             obj = self.client.get_object(Bucket=self.settings.results_bucket, Key=key)
+            data: bytes = obj["Body"].read()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return None
-            raise self._unavailable(exc, "reading a result") from exc
+            raise self._unavailable(exc, doing) from exc
         except BotoCoreError as exc:
-            raise self._unavailable(exc, "reading a result") from exc
-        data: bytes = obj["Body"].read()
+            raise self._unavailable(exc, doing) from exc
+        return obj, data
+
+    def _get_text(self, key: str) -> str | None:
+        found = self._get_object(key, "reading a result")
+        if found is None:
+            return None
+        obj, data = found
         if obj.get("ContentEncoding") == "gzip":
             data = gzip.decompress(data)
         text = data.decode("utf-8")
@@ -144,6 +171,32 @@ class Store:
 
     def get_page(self, job_id: str) -> str | None:
         return self._get_text(job_id + PAGE_SUFFIX)
+
+    def put_export(self, job_id: str, name: str, data: bytes, content_type: str,
+                   metadata: dict[str, str]) -> StoredExport:
+        """Store an export of ``job_id`` under :func:`export_key`, with its sha256 in the metadata."""
+        digest = hashlib.sha256(data).hexdigest()
+        meta = {**metadata, "sha256": digest}
+        try:
+            self.client.put_object(Bucket=self.settings.results_bucket, Key=export_key(job_id, name), Body=data,
+                                   ContentType=content_type, Metadata=meta)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._unavailable(exc, "writing an export") from exc
+        return StoredExport(data, content_type, digest, meta)
+
+    def get_export(self, job_id: str, name: str) -> StoredExport | None:
+        """The stored export, or ``None`` when it was never made (or has expired with its result)."""
+        key = export_key(job_id, name)
+        found = self._get_object(key, "reading an export")
+        if found is None:
+            return None
+        obj, data = found
+        meta = {str(k): str(v) for k, v in (obj.get("Metadata") or {}).items()}
+        digest = hashlib.sha256(data).hexdigest()
+        if meta.get("sha256") not in (None, digest):
+            log.warning("export %s fails its checksum; it will be made again", key)
+            return None
+        return StoredExport(data, str(obj.get("ContentType") or "application/octet-stream"), digest, meta)
 
     def history(self, result_id: str, limit: int = MAX_HISTORY) -> list[dict[str, Any]]:
         """The chain of versions ending at ``result_id``, oldest first, following ``parent`` links.

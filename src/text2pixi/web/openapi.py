@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from text2pixi.core.contracts import JOB_ID_PATTERN, EditRequest, JobView, TranslateRequest
+from text2pixi.service import downloads
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -26,7 +27,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 # Every error the stack answers, by status: (codes in the JSON body, when it happens).
 ERRORS: dict[int, tuple[tuple[str, ...], str]] = {
     400: (("bad_json", "empty_prompt", "invalid_request", "unknown_option", "callback_url_refused", "bad_request",
-          "invalid_scene"),
+          "invalid_scene", "invalid_export"),
           "the request is malformed (the HTTP server itself answers 400 in plain text to unparseable HTTP)"),
     401: (("unauthorized",), "X-API-Key is missing or wrong"),
     403: (("origin_not_allowed",), "a CORS preflight from an origin that is not allowed"),
@@ -36,8 +37,8 @@ ERRORS: dict[int, tuple[tuple[str, ...], str]] = {
           "the Idempotency-Key was used with another body, or the base result is not finished or failed"),
     413: (("body_too_large", "prompt_too_long"), "the body or the prompt is too large (a Content-Length over "
           "1 GiB is refused by the HTTP server itself, in plain text)"),
-    429: (("queue_full",), "the job queue (or the gateway's async backlog) is full; come back after Retry-After "
-          "seconds"),
+    429: (("queue_full",), "the job queue (or the gateway's async backlog, or status's export slot) is full; come "
+          "back after Retry-After seconds"),
     431: ((), "the request's headers are too large (answered by the HTTP server, plain text)"),
     502: (("function_unavailable",), "the function process is not reachable (restarting)"),
     503: (("service_unavailable",), "Redis or S3 is unavailable, or no worker answered"),
@@ -76,6 +77,38 @@ NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "stri
 JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "pattern": JOB_ID_PATTERN}}
 WAIT = {"name": "wait", "in": "query", "required": False, "description": "seconds to wait for the job (≤ MAX_WAIT)",
         "schema": {"type": "number", "minimum": 0}}
+
+
+EXPORT_MEDIA = {"lottie": "application/json", "gif": "image/gif", "mp4": "video/mp4", "webm": "video/webm",
+                "png": "image/png"}
+EXPORT_PARAMETERS = {
+    "fps": {"name": "fps", "in": "query", "description": f"frames per second (default {downloads.DEFAULT_FPS}; "
+            f"at most {downloads.MAX_GIF_FPS} for GIF)",
+            "schema": {"type": "integer", "minimum": downloads.MIN_FPS, "maximum": downloads.MAX_FPS}},
+    "size": {"name": "size", "in": "query", "description": f"WIDTHxHEIGHT in pixels, {downloads.MIN_SIDE} to "
+             f"{downloads.MAX_SIDE} each (default: the stage's)", "schema": {"type": "string",
+                                                                          "pattern": "^[0-9]+x[0-9]+$"}},
+    "duration": {"name": "duration", "in": "query", "description": "seconds (default: the scene's own, or one full "
+                 "cycle of a scene that loops forever)",
+                 "schema": {"type": "number", "exclusiveMinimum": 0, "maximum": downloads.MAX_DURATION}},
+    "t": {"name": "t", "in": "query", "description": "the poster's time in seconds (default 0)",
+          "schema": {"type": "number", "minimum": 0, "maximum": downloads.MAX_DURATION}},
+}
+
+
+def _export(fmt: str) -> dict[str, Any]:
+    """``GET /status/{id}/<fmt>``: the finished result as a file, made once, then served from S3."""
+    headers = {name: {"schema": {"type": "string"}} for name in ("ETag", "Cache-Control", "Content-Disposition")}
+    ok = {200: {"description": f"the {fmt} file (Content-Disposition: attachment; text2pixi-<id>.<ext>), made on "
+                "the first request and served from S3 after", "headers": headers,
+                "content": {EXPORT_MEDIA[fmt]: {}}},
+          304: {"description": "If-None-Match names the ETag: not modified", "headers": headers}}
+    return {"get": {"summary": f"the finished result as {fmt} (400 for a bad option or an export over the "
+                               "size budget; 404 while the job is not finished; 429 while this function makes "
+                               "another export)", "security": KEY,
+                    "parameters": [JOB_ID, *(EXPORT_PARAMETERS[o] for o in downloads.OPTIONS[fmt])],
+                    "responses": _responses(ok, 400, 429, *FUNCTION_ERRORS)},
+            "options": _preflight()}
 
 
 def _preflight() -> dict[str, Any]:
@@ -160,6 +193,24 @@ def document() -> dict[str, Any]:
                     "responses": _responses({200: _json(history, "versions, oldest first")},
                                             400, *FUNCTION_ERRORS)},
             "options": _preflight()},
+        "/function/status/{id}/events": {
+            "get": {"summary": "the job's progress as Server-Sent Events, until it ends", "security": KEY,
+                    "description": "Each message is `id: <stream id>`, `event: <type>`, `data: <one-line JSON>`; "
+                    "types: queued {position} (no id), started {worker, expected_tokens}, attempt {attempt}, "
+                    "tokens {attempt, tokens, expected_tokens, elapsed_s} (about 4 a second), object {attempt, "
+                    "index, object} (each scene object once complete), stage {w, h, bg}, reask {attempt, reason}, "
+                    "then finished {id, status} or failed {id, status, error}, after which the stream ends. A "
+                    "`: keep-alive` comment every 15 s; each stream ends after TEXT2PIXI_EVENTS_MAX_SECONDS and "
+                    "resumes with Last-Event-ID. Send `Accept: text/event-stream` (OpenFaaS streams only then).",
+                    "parameters": [JOB_ID,
+                                   {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"},
+                                    "description": "resume after this event id (what EventSource sends)"},
+                                   {"name": "last_event_id", "in": "query", "schema": {"type": "string"},
+                                    "description": "the same, for clients that cannot set headers"}],
+                    "responses": _responses({200: {"description": "the event stream",
+                                                   "content": {"text/event-stream": {}}}}, 400, *FUNCTION_ERRORS)},
+            "options": _preflight()},
+        **{f"/function/status/{{id}}/{fmt}": _export(fmt) for fmt in downloads.EXPORT_FORMATS},
         "/function/warmup": {
             op: {"summary": "load and prime the model on a worker", "security": KEY, "parameters": [WAIT],
                  "responses": _responses({200: _json({"type": "object"}, "the worker's model and timings"),

@@ -16,7 +16,12 @@ which validates it like a model's scene and answers the same kind of script (a 4
 the problem). The page cannot run a script it builds itself (CSP ``script-src 'self'``, no ``eval``), and
 no scene reaches the page's runtime without passing the schema. An edited scene becomes a version of its own
 (a base to refine) through ``/ui/api/edit``, the ``translate`` function's ``POST /edit``; the chain of
-versions comes from ``/ui/api/status/<id>/history``.
+versions comes from ``/ui/api/status/<id>/history``; its files (Lottie, GIF, MP4, WebM, PNG) from
+``/ui/api/status/<id>/<format>``, the ``status`` function's exports with the page's options passed on.
+
+While a job runs the page reads ``/ui/api/status/<id>/events``, the job's Server-Sent Events relayed unbuffered
+(an ``EventSource`` cannot send the key), to show tokens and draw objects as they arrive; polling ``status``
+stays the way it learns how the job ended, and the fallback when there is no stream.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from text2pixi.core.errors import (
     UnsupportedMediaType,
 )
 from text2pixi.core.scene import Scene
+from text2pixi.service.downloads import EXPORT_FORMATS
 from text2pixi.service.pixi_bundle import load_pixi_js
 from text2pixi.settings import Settings, get_settings
 from text2pixi.web.gateway import Call, Gateway
@@ -54,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 MODE_ENV = "TEXT2PIXI_PLAYGROUND"
 PAGE_MODULES = ("main.js", "state.js", "api.js", "display.js", "player.js", "jobs.js", "versions.js", "variants.js",
-                "panel.js")
+                "panel.js", "progress.js", "downloads.js")
 """The page's ES modules (``static/``); ``main.js`` is the entry point, the others are its imports."""
 STATIC = {"playground.css": "text/css", **{name: "text/javascript" for name in PAGE_MODULES}}
 PAGE_CSP = (
@@ -71,6 +77,8 @@ DOWNLOAD_CSP = (
 SAFE_FETCH_SITES = frozenset({"same-origin", "none"})
 MAX_RENDER_CHARS = 16 * 1024
 """Longest scene ``render.js`` takes (the functions' body limit): a scene of 16 objects and 24 animations fits."""
+EVENT_CHUNK = 16 * 1024
+"""Most bytes of the event stream read at once; a chunk the function flushed is passed on without waiting for more."""
 
 
 def is_loopback(host: str) -> bool:
@@ -118,7 +126,8 @@ class Playground:
         if origin is not None and origin != f"{request.scheme}://{request.host}":
             raise OriginNotAllowed("the playground API takes requests from its own page only")
 
-    def call(self, function: str, method: str, rest: str = "", body: bytes = b"") -> requests.Response:
+    def call(self, function: str, method: str, rest: str = "", body: bytes = b"", *, stream: bool = False,
+             extra: dict[str, str] | None = None) -> requests.Response:
         """Call a function through the gateway's pool with the API key added here, server-side."""
         base = self.gateway.config.functions.get(function)
         if base is None:
@@ -131,10 +140,11 @@ class Playground:
                    "X-Forwarded-For": request.remote_addr or ""}
         if body:
             headers["Content-Type"] = "application/json"
+        headers |= extra or {}
         url = f"{base}/{rest}" if rest else f"{base}/"
         try:
             return self.gateway.send(Call(function, method, url, headers, body, call_id, time.time_ns()),
-                                     stream=False)
+                                     stream=stream)
         except requests.RequestException as exc:
             logger.warning("playground call %s to %s failed: %s", call_id, function, exc)
             raise ServiceUnavailable(f"the {function} function is not reachable") from exc
@@ -143,6 +153,27 @@ class Playground:
         if not JOB_ID.match(job_id):
             raise NotFound(f"no job with id {job_id[:64]!r}")
         return self.call("status", "GET", f"{job_id}{suffix}")
+
+    def events(self, job_id: str, last_event_id: str | None) -> Response:
+        """The job's Server-Sent Events, relayed chunk by chunk as they come (an EventSource cannot add the key).
+
+        ``Last-Event-ID`` (the browser's reconnect header) travels on so a reconnect resumes; the function's
+        heartbeat keeps the read timeout from firing, and a closed page ends the upstream call at the next write.
+        """
+        if not JOB_ID.match(job_id):
+            raise NotFound(f"no job with id {job_id[:64]!r}")
+        extra = {"Accept": "text/event-stream"}
+        if last_event_id:
+            extra["Last-Event-ID"] = last_event_id[:200]
+        upstream = self.call("status", "GET", f"{job_id}/events", stream=True, extra=extra)
+        if upstream.status_code != 200 or not upstream.headers.get("Content-Type", "").startswith("text/event-stream"):
+            with upstream:
+                return _relay(upstream)
+        response = Response(upstream.raw.stream(EVENT_CHUNK, decode_content=False), 200,
+                            {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                            content_type="text/event-stream; charset=utf-8", direct_passthrough=True)
+        response.call_on_close(upstream.close)
+        return response
 
     def scene_script(self, job_id: str) -> str:
         """The finished job's scene, validated again, as the script the page mounts."""
@@ -252,6 +283,10 @@ def install(app: Flask, gateway: Gateway, *, bind_host: str, mode: str | None = 
     def status(job_id: str) -> Response:
         return _relay(playground.status(job_id))
 
+    @app.get("/ui/api/status/<job_id>/events")
+    def events(job_id: str) -> Response:
+        return playground.events(job_id, request.headers.get("Last-Event-ID") or request.args.get("last_event_id"))
+
     @app.get("/ui/api/status/<job_id>/scene.js")
     def scene_js(job_id: str) -> Response:
         return Response(playground.scene_script(job_id), 200, content_type="text/javascript; charset=utf-8")
@@ -279,6 +314,18 @@ def install(app: Flask, gateway: Gateway, *, bind_host: str, mode: str | None = 
         return Response(upstream.content, 200, {
             "Content-Disposition": f'attachment; filename="text2pixi-{job_id}.html"',
             "Content-Security-Policy": DOWNLOAD_CSP}, content_type="text/html; charset=utf-8")
+
+    @app.get(f"/ui/api/status/<job_id>/<any({', '.join(EXPORT_FORMATS)}):fmt>")
+    def export(job_id: str, fmt: str) -> Response:
+        """An export (Lottie, GIF, MP4, WebM, PNG) of the job, its options passed on for the function to check."""
+        query = request.query_string.decode("latin-1")
+        upstream = playground.status(job_id, f"/{fmt}" + (f"?{query}" if query else ""))
+        if upstream.status_code != 200:
+            return _relay(upstream)
+        kept = {k: v for k, v in upstream.headers.items()
+                if k.lower() in ("content-disposition", "etag") or k.lower().startswith("x-export-")}
+        return Response(upstream.content, 200, kept | {"Content-Security-Policy": "sandbox; default-src 'none'"},
+                        content_type=upstream.headers.get("Content-Type", "application/octet-stream"))
 
     logger.info("playground at /ui/ (%s); its /ui/api proxy adds the API key",
                 "loopback hosts only" if local_only else f"{MODE_ENV}=on")

@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlaygroundModeInvalid as exc:
         parser.exit(2, f"error: {exc}\n")
     try:
-        serve(app, host=config.host, port=config.port, threads=config.threads, _quiet=True)
+        # lookahead 1: a connection stays readable while its request runs, so a relayed event stream
+        # (status/ID/events) sees its client leave and closes its upstream call.
+        serve(app, host=config.host, port=config.port, threads=config.threads, channel_request_lookahead=1,
+              _quiet=True)
     finally:
         gateway.close()
     return 0

@@ -24,6 +24,8 @@ from rq.utils import now
 
 from text2pixi.service.jobs import cleaning_lock, signal_done
 from text2pixi.worker.preparation import prepare_after_job
+from text2pixi.worker.progress import publish_end
+from text2pixi.worker.warm import Warm
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +79,14 @@ class WarmWorker(SimpleWorker):
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
         super().handle_job_success(job, queue, started_job_registry, execution)
         signal_done(self.connection, job.id)  # after RQ stored FINISHED: a woken waiter sees it
+        publish_end(self.connection, job, Warm.settings)  # the events' last one, after the outcome is readable
         prepare_after_job(self.connection)
 
     def handle_job_failure(self, job: Job, queue: Queue, started_job_registry: Any = None, exc_string: str = "",
                            execution: Execution | None = None) -> None:
         super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
         signal_done(self.connection, job.id)
+        publish_end(self.connection, job, Warm.settings)  # "failed", unless RQ queued the job again
 
     def _beat(self, job: Job, stop: threading.Event) -> None:
         ttl = self.get_heartbeat_ttl(job)

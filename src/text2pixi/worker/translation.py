@@ -14,11 +14,12 @@ from text2pixi.core.contracts import ResultDocument, Timings, TranslateRequest, 
 from text2pixi.core.errors import BaseFailed, BaseNotFound, ServiceUnavailable, Text2PixiError
 from text2pixi.core.scene import Scene
 from text2pixi.core.scene_diff import changed_paths
-from text2pixi.engine import Translation
+from text2pixi.engine import Translation, Translator
 from text2pixi.service import metrics
 from text2pixi.service.callbacks import deliver
 from text2pixi.service.store import Store, sha256_text, variant_id
 from text2pixi.settings import Settings
+from text2pixi.worker.progress import JobProgress, expected_tokens, record
 from text2pixi.worker.variants import generate
 from text2pixi.worker.warm import Warm
 
@@ -41,9 +42,15 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
         job.save_meta()
     request = TranslateRequest.model_validate(payload)
     started = time.perf_counter()
+    progress: JobProgress | None = None
     try:
         base = _base_scene(store, request)
-        results = generate(engine, request, base, settings, job_id)
+        if job is not None:  # progress events (worker/progress.py): "started" first, then as the model writes
+            progress = JobProgress(job.connection, job_id, ttl=settings.result_ttl, worker=Warm.worker_name,
+                                   expected=expected_tokens(job.connection, engine.model_id, base),
+                                   reason=lambda n: _attempt_error(engine, n))
+            progress.start()
+        results = generate(engine, request, base, settings, job_id, progress)
     except Text2PixiError as exc:
         if isinstance(exc, ServiceUnavailable):
             raise  # storage trouble: let RQ retry
@@ -89,6 +96,9 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
              f", base {request.base}" if request.base else "")
     _callback(job, {"id": job_id, "status": "finished", "result": document.as_dict()}, 200, started, settings)
     Warm.last_scene = (job_id, results[0].scene)
+    if job is not None:
+        record(job.connection, engine.model_id, results[0].attempts[-1].output_tokens,
+               len(results[0].model_scene_json or results[0].scene_json), fresh=base is None)
     if results[0].checkpoint:
         metrics.CHECKPOINTS.labels(results[0].checkpoint).inc()
     return {"ok": True, "output_tokens": tokens, "wall_s": round(wall, 4), "variants": len(results)}
@@ -115,6 +125,12 @@ def _document(result_id: str, request: TranslateRequest, result: Translation, js
         finished_at=utc_now(),
         error=None,
     )
+
+
+def _attempt_error(engine: Translator, attempt: int) -> str | None:
+    """Why attempt ``attempt`` (from 1) of the running translation was rejected, for a ``reask`` event."""
+    attempts = engine.last_attempts
+    return attempts[attempt - 1].error if 0 < attempt <= len(attempts) else None
 
 
 def _base_scene(store: Store, request: TranslateRequest) -> Scene | None:

@@ -7,7 +7,7 @@ import logging
 from text2pixi.core.contracts import TranslateRequest
 from text2pixi.core.errors import GenerationError
 from text2pixi.core.scene import Scene
-from text2pixi.engine import Translation, Translator
+from text2pixi.engine import ProgressCallback, Translation, Translator
 from text2pixi.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,10 @@ VARIANT_EXTRA_TRIES = 2
 
 
 def generate(engine: Translator, request: TranslateRequest, base: Scene | None, settings: Settings,
-             job_id: str) -> list[Translation]:
+             job_id: str, progress: ProgressCallback | None = None) -> list[Translation]:
     """The job's scenes: the first as asked (an error here fails the job), then distinct variants.
+
+    ``progress`` follows the first scene (the job's own result, the one clients draw as it comes).
 
     Variant k (2..N) is sampled at :data:`VARIANT_TEMPERATURE` or more with its own seed; a variant whose
     scene JSON repeats an earlier one is generated again, up to :data:`VARIANT_EXTRA_TRIES` times, and a
@@ -30,7 +32,7 @@ def generate(engine: Translator, request: TranslateRequest, base: Scene | None, 
     """
     options = request.options
     first = engine.translate(request.prompt, max_tokens=options.max_tokens, temperature=options.temperature,
-                             seed=options.seed, base=base)
+                             seed=options.seed, base=base, progress=progress)
     scenes, seen = [first], {first.scene_json}
     seed0 = settings.seed if options.seed is None else options.seed
     for k in range(2, request.variants + 1):

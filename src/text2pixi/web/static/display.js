@@ -1,6 +1,8 @@
 // What the page shows about the job: its elements by id, the status line and its clock, the progress steps, the
 // error line, and which of the player's buttons work.
 
+import { setDownloads } from "./downloads.js";
+
 export const $ = (id) => document.getElementById(id);
 
 const STEPS = ["queued", "started", "finished"];
@@ -52,4 +54,5 @@ export function setControls(state, job) {
     link.setAttribute("aria-disabled", "true");
   }
   $("pause").textContent = "Pause";
+  setDownloads(job);
 }

@@ -4,16 +4,17 @@
 import { api, describe } from "./api.js";
 import { $, seconds, setBusy, setControls, showError, showSteps, startClock, stopClock } from "./display.js";
 import { play } from "./player.js";
+import { pause, stopProgress, watchProgress } from "./progress.js";
 import { current } from "./state.js";
 import { clearVariants, showVariants } from "./variants.js";
 import { loadVersions } from "./versions.js";
 
 const JOB_ID = /^[0-9a-f]{32}$/;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Poll the job until it ends; the status line shows the step and the time since submission. */
+/** Poll the job until it ends; the status line shows the step and the time since submission, and the job's event
+ * stream (progress.js), where the browser has one, the tokens and the objects so far. */
 async function follow(state, id, t0, mine) {
+  let live; // the event stream, opened once the job is known not to have ended (a shared link of an old job)
   let view = { status: "queued" };
   startClock(state, t0, () => view.status === "queued"
     ? `Queued${typeof view.queue_position === "number" ? ` (position ${view.queue_position + 1})` : ""}`
@@ -25,11 +26,13 @@ async function follow(state, id, t0, mine) {
       if (mine !== state.run) return null;
       showSteps(view.status);
       if (view.status === "finished" || view.status === "failed") return view;
-      await sleep(delay);
+      if (live === undefined) live = watchProgress(state, id, mine);
+      await pause(live, delay);
       delay = Math.min(delay * 1.5, 1000);
     }
   } finally {
     stopClock(state);
+    await stopProgress(live); // a partial draw under way ends before the finished scene is mounted
   }
 }
 

@@ -7,9 +7,12 @@
 // and Refine first stores an unsaved edit (/ui/api/edit) so that it can be the base of the refinement.
 //
 // Modules: state.js (the one state object), api.js (the proxy), display.js (status, steps, error, buttons),
-// player.js (mounting scene scripts), jobs.js (submit, follow, show), versions.js, variants.js, panel.js.
+// player.js (mounting scene scripts), jobs.js (submit, follow, show), versions.js, variants.js, panel.js,
+// downloads.js (the Lottie/GIF/MP4/WebM/PNG buttons), progress.js (the job's event stream: tokens, objects drawn
+// as they arrive).
 
 import { $, setBusy, showError } from "./display.js";
+import { bindDownloads } from "./downloads.js";
 import { refine, show, submit } from "./jobs.js";
 import { bindPanel } from "./panel.js";
 import { createState } from "./state.js";
@@ -67,6 +70,7 @@ function init(state) {
     refine(state, $("instruction").value);
   });
   bindPanel(state, addEdit);
+  bindDownloads();
   const match = /^#job=([0-9a-f]{32})$/.exec(location.hash);
   if (match) {
     const mine = ++state.run;

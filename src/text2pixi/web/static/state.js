@@ -8,6 +8,7 @@ export function createState() {
     shown: null, // the finished job on screen
     mainApp: null, // the Pixi application in #stage
     mainController: null,
+    progress: null, // the running job's event stream and partial scene (progress.js)
     variantApps: [], // the small ones in the variants grid
     versions: [], // [{id (null until stored), scene, label, from (the stored version it derives from)}]
   };
