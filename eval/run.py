@@ -3,7 +3,8 @@
 For any registered model or GGUF path, in one process (the engine alone; the service adds no
 quality effects), it reports per prompt whether a valid scene came out, the attempts used (a retry
 is a re-ask after a validation failure), output tokens, wall time and each expectation's result;
-then the validity rate, the pass rate per check category and per difficulty. The cases and checks live
+then the validity rate, the pass rate per case category (the capability a prompt exercises), per check
+category and per difficulty. The cases and checks live
 in ``text2pixi.quality.cases`` (and the ``checks_*`` modules), the reports in ``text2pixi.quality.report``;
 this script only reads files, runs the model and writes the results.
 
@@ -56,6 +57,7 @@ def rescore(result: Path, prompts: Path) -> None:
     cases = {c.id: c for c in load_cases(prompts.read_text())}
     for o in outcomes:
         if o.id in cases:
+            o.category = cases[o.id].category
             o.checks = evaluate_case(cases[o.id], Scene.model_validate(o.scene) if o.scene else None)
     record["summary"] = summarize(outcomes)
     record["outcomes"] = [o.model_dump(mode="json") for o in outcomes]
@@ -78,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: unknown case ids: {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
         cases = [c for c in cases if c.id in wanted]
+    if args.category:
+        cases = [c for c in cases if c.category in args.category.split(",")]
     if args.limit:
         cases = cases[: args.limit]
     overrides: dict[str, Any] = {}
@@ -100,14 +104,16 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         try:
             result = engine.translate(case.prompt, max_tokens=args.max_tokens)
-            outcome = Outcome(id=case.id, prompt=case.prompt, difficulty=case.difficulty, valid=True,
+            outcome = Outcome(id=case.id, prompt=case.prompt, difficulty=case.difficulty,
+                              category=case.category, valid=True,
                               attempts=len(result.attempts), output_tokens=result.output_tokens,
                               wall_s=round(result.wall_s, 3), checks=evaluate_case(case, result.scene),
                               scene=result.scene.model_dump(mode="json", exclude_defaults=True))
         except GenerationError as exc:
             # The engine keeps the stats of the call that just failed; its tokens were spent too.
             spent = sum(a.output_tokens for a in engine.last_attempts)
-            outcome = Outcome(id=case.id, prompt=case.prompt, difficulty=case.difficulty, valid=False,
+            outcome = Outcome(id=case.id, prompt=case.prompt, difficulty=case.difficulty,
+                              category=case.category, valid=False,
                               error=exc.code, error_message=str(exc)[:400], attempts=exc.attempts,
                               output_tokens=spent,
                               wall_s=round(time.perf_counter() - t0, 3), checks=evaluate_case(case, None))
@@ -148,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int)
     parser.add_argument("--prompts", type=Path, default=HERE / "prompts.toml")
     parser.add_argument("--only", help="comma-separated case ids")
+    parser.add_argument("--category", help="comma-separated case categories (e.g. motion,order)")
     parser.add_argument("--limit", type=int, help="only the first N cases")
     parser.add_argument("--max-tokens", type=int, help="output budget per attempt (default: the setting)")
     parser.add_argument("--max-retries", type=int, help="re-asks after a validation failure (default: the setting)")

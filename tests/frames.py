@@ -5,6 +5,9 @@ finds each object by the colour it should show at that time (its tint over the b
 ``core.timeline``, the runtime's own arithmetic; :func:`expected_colors`), weighting anti-aliased edges by
 :func:`coverage` and searching near the object's Pixi bounds, and reports per-object centroid distance, colour
 difference and overlap. Scenes compared this way give every object its own colour and keep objects apart.
+
+:func:`seek` and :func:`pixi_frame` (with :func:`pixels_at`, :func:`count_colour`) are the one way the browser
+tests pause a Pixi page at a time and read what it draws.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +29,12 @@ from text2pixi.core.timeline import initial_value, rgb, tracks
 
 NPM_DIR = Path.home() / ".cache" / "text2pixi" / "npm" / "node_modules"
 
-_PIXI_FRAME = """(t) => {
+_SEEK = """(t) => {
   globalThis.__TEXT2PIXI__.pause();
   globalThis.__TEXT2PIXI__.seek(t);
+}"""
+
+_PIXI_FRAME = """() => {
   const app = globalThis.__PIXI_APP__;
   const full = document.createElement('canvas');
   full.width = app.screen.width; full.height = app.screen.height;
@@ -70,9 +77,28 @@ def lottie_web_js() -> str:
     return path.read_text(encoding="utf-8")
 
 
-def pixi_frame(page: Any, t: float) -> np.ndarray:
-    """The Pixi.js page (opened with ``tests.pixels.open_html``) paused at ``seek(t)``."""
-    return _decode(page.evaluate(_PIXI_FRAME, t))
+def seek(page: Any, t: float) -> None:
+    """Pause the page's player (``globalThis.__TEXT2PIXI__``) and show time ``t`` of the scene."""
+    page.evaluate(_SEEK, t)
+
+
+def pixi_frame(page: Any, t: float | None = None) -> np.ndarray:
+    """The Pixi.js stage as drawn over its background (a page opened with ``tests.pixels.open_html``): paused at
+    ``seek(t)``, or as it is now when ``t`` is None. Index it ``[y, x]``."""
+    if t is not None:
+        seek(page, t)
+    return _decode(page.evaluate(_PIXI_FRAME))
+
+
+def pixels_at(page: Any, points: Sequence[Sequence[int]], t: float | None = None) -> list[list[int]]:
+    """The RGB of the stage at each ``(x, y)`` of ``points`` (see :func:`pixi_frame`)."""
+    frame = pixi_frame(page, t)
+    return [[int(v) for v in frame[y, x]] for x, y in points]
+
+
+def count_colour(frame: np.ndarray, colour: list[int] | tuple[int, int, int], tolerance: int = 30) -> int:
+    """Pixels of ``frame`` within ``tolerance`` of ``colour`` (the sum of the channels' differences)."""
+    return int((np.abs(frame.astype(np.int16) - np.array(colour)).sum(axis=2) < tolerance).sum())
 
 
 def open_lottie_web(context: Any, path: Path, document: dict[str, Any], lottie_js: str) -> Any:
@@ -125,7 +151,7 @@ def expected_colors(scene: s.Scene, t: float) -> dict[str, tuple[float, float, f
             track = state.get((obj.id, prop))
             return track.value(t) if track else initial_value(obj, prop)
 
-        alpha, scale = value("alpha")[0], value("scale")[0]
+        alpha, scale = value("alpha")[0], min(value("sx")[0], value("sy")[0])
         tint = np.array([max(0, min(255, round(v))) for v in value("tint")])
         colour = alpha * tint + (1 - alpha) * bg
         colours[obj.id] = None if alpha < 0.15 or scale < 0.05 else (colour[0], colour[1], colour[2])

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         4, ge=0, le=64,
         description="KV states of refinement heads (prefix + base scene) kept per worker; 0 turns them off",
     )
+    scene_language: Literal["v1", "v2"] = Field(
+        "v2",
+        description="the language the model writes: v2 (intent: anchors, layouts, nested steps, presets; compiled "
+        "by core/v2) or v1 (the compiled scene itself: pixels and absolute timings; kept for comparison)",
+    )
     backend: Literal["llama_cpp", "openai"] = Field(
         "llama_cpp",
         description="llama_cpp: generate in the worker's process (the engine); openai: send the same prompt, "
@@ -89,7 +94,8 @@ class Settings(BaseSettings):
 
     max_queue_depth: int = Field(32, ge=1, description="queued jobs beyond which translate answers 429")
     job_timeout: int = Field(180, ge=10, description="seconds a job may run before RQ stops it")
-    job_retries: int = Field(2, ge=0, le=10, description="re-runs of a job whose worker died or timed out")
+    job_retries: int = Field(2, ge=0, le=10, description="re-runs of a job whose worker died or lost Redis, S3 or the "
+                             "generation server (a timeout is not re-run)")
     result_ttl: int = Field(7 * 24 * 3600, ge=60, description="seconds job state is kept in Redis")
     max_wait: float = Field(60.0, ge=0, le=600, description="upper bound of translate's ?wait=SECONDS")
     events_max_streams: int = Field(

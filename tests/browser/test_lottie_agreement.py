@@ -1,11 +1,12 @@
 """The Lottie export plays like the Pixi.js page: lottie-web and rlottie frames against ``seek(t)``.
 
 For scenes that cover every shape, every animation kind, delay, repeat (finite and forever), yoyo, chained
-animations on one property and every easing, five frames each are rendered by (a) the Pixi.js page paused at
+animations on one property and every easing, and the compiled scene's extensions (pivots, x/y scaling, looped
+sequences, objects off the stage), five frames each are rendered by (a) the Pixi.js page paused at
 ``seek(frame / fps)``, (b) lottie-web's canvas renderer at ``goToAndStop(frame, true)`` and (c) rlottie
 (``rlottie-python``). Each object is found by the colour it should show at that time; its centroid must agree
 within 2 px, its mean colour within a few levels, and its pixels must mostly overlap (which catches a wrong
-rotation or scale that a centroid would miss).
+rotation or scale that a centroid would miss). An object entirely off the stage must be absent from every frame.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tests.frames import (
     rlottie_frame,
 )
 from tests.pixels import open_html
+from tests.unit.test_compiled_scene import EXTENDED
 from tests.unit.test_lottie import SCENES
 from text2pixi.core.codegen import render_page
 from text2pixi.core.lottie import to_lottie
@@ -66,12 +68,19 @@ def glyphs():  # type: ignore[no-untyped-def]
     return source
 
 
-@pytest.mark.parametrize("name", list(SCENES))
+ALL = {**SCENES, **{f"compiled-{name}": scene for name, scene in EXTENDED.items()}}
+
+
+def off_stage(box: tuple[float, float, float, float], w: int, h: int) -> bool:
+    return box[2] <= 0 or box[3] <= 0 or box[0] >= w or box[1] >= h
+
+
+@pytest.mark.parametrize("name", list(ALL))
 def test_lottie_frames_match_the_pixi_page(name: str, context: Any, glyphs: Any, pixi_js: str,
                                           tmp_path: Path) -> None:
     from rlottie_python import LottieAnimation
 
-    scene = SCENES[name]
+    scene = ALL[name]
     document = to_lottie(scene, fps=FPS, glyphs=glyphs)
     frames = document["op"]
     texts = {o.id for o in scene.objects if o.type == "text"}
@@ -93,10 +102,14 @@ def test_lottie_frames_match_the_pixi_page(name: str, context: Any, glyphs: Any,
                 stats = worst[player]
                 stats[0] = max(stats[0], agreement.max_position_px)
                 stats[1] = max(stats[1], agreement.max_color)
-                stats[2] = min([stats[2]] + [m.iou for oid, m in agreement.matches.items() if oid not in texts])
+                stats[2] = min([stats[2]] + [m.iou for oid, m in agreement.matches.items()
+                                             if oid not in texts and not off_stage(boxes[oid], scene.w, scene.h)])
                 stats[3] = max(stats[3], painted_difference(reference, image))
                 where = f"{name} frame {frame} (t={t:.3f}) in {player}"
                 for oid, match in agreement.matches.items():
+                    if off_stage(boxes[oid], scene.w, scene.h):
+                        assert match.reference.count == match.other.count == 0, f"{oid} is off-stage, {where}"
+                        continue
                     assert match.reference.count > 20, f"{oid} not found in the Pixi page, {where}"
                     assert match.distance <= MAX_POSITION_PX, f"{oid} is {match.distance:.2f} px off, {where}"
                     assert match.color <= MAX_COLOR, f"{oid} colour differs by {match.color:.1f}, {where}"

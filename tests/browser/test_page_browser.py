@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.frames import pixels_at, seek
 from tests.pixels import open_html, wait_for
 from tests.unit.test_codegen import DEMO, HOSTILE_TEXT, hostile_scene
 from text2pixi.core.codegen import render_page
@@ -26,22 +27,8 @@ def open_page(context, tmp_path: Path, scene: Scene, pixi_js: str):  # type: ign
 
 
 def pixel(page, x: int, y: int) -> list[int]:  # type: ignore[no-untyped-def]
-    """RGBA of the rendered stage at (x, y), read through Pixi's extract API."""
-    return page.evaluate(
-        """([x, y]) => {
-            const app = globalThis.__PIXI_APP__;
-            const canvas = app.renderer.extract.canvas(app.stage);
-            const full = document.createElement('canvas');
-            full.width = app.screen.width; full.height = app.screen.height;
-            const ctx = full.getContext('2d');
-            ctx.fillStyle = app.renderer.background.color.toHex();
-            ctx.fillRect(0, 0, full.width, full.height);
-            app.render();
-            ctx.drawImage(app.canvas, 0, 0);
-            return Array.from(ctx.getImageData(x, y, 1, 1).data);
-        }""",
-        [x, y],
-    )
+    """RGB of the rendered stage at (x, y)."""
+    return pixels_at(page, [(x, y)])[0]
 
 
 def test_demo_scene_plays_and_moves(context, tmp_path: Path, pixi_js: str) -> None:  # type: ignore[no-untyped-def]
@@ -50,27 +37,27 @@ def test_demo_scene_plays_and_moves(context, tmp_path: Path, pixi_js: str) -> No
     labels = page.evaluate("__PIXI_APP__.stage.children.map(c => c.label)")
     assert labels == ["sq1", "ball", "title", "ln", "star"]
     assert page.evaluate("__PIXI_APP__.stage.children[2].text") == 'Hi "there"'
-    page.evaluate("__TEXT2PIXI__.pause(); __TEXT2PIXI__.seek(0)")
+    seek(page, 0)
     assert page.evaluate("[__PIXI_APP__.stage.children[1].x, __PIXI_APP__.stage.children[1].y]") == [100, 100]
     # background navy in a corner, the red ball at its start
-    assert pixel(page, 5, 5)[:3] == [0, 0, 128]
-    r, g, b, _ = pixel(page, 100, 100)
+    assert pixel(page, 5, 5) == [0, 0, 128]
+    r, g, b = pixel(page, 100, 100)
     assert r > 200 and g < 60 and b < 60
-    page.evaluate("__TEXT2PIXI__.seek(2)")  # the move has ended: ball at x=700, and still red
+    seek(page, 2)  # the move has ended: ball at x=700, and still red
     assert page.evaluate("__PIXI_APP__.stage.children[1].x") == 700
-    r, g, b, _ = pixel(page, 700, 100)
+    r, g, b = pixel(page, 700, 100)
     assert r > 200 and g < 60
-    assert pixel(page, 100, 100)[:3] == [0, 0, 128]  # the old place is background again
-    page.evaluate("__TEXT2PIXI__.seek(3.5)")  # after the colour change: lime
-    r, g, b, _ = pixel(page, 700, 100)
+    assert pixel(page, 100, 100) == [0, 0, 128]  # the old place is background again
+    seek(page, 3.5)  # after the colour change: lime
+    r, g, b = pixel(page, 700, 100)
     assert g > 200 and r < 60
     # yoyo fade: down to 0.2 at t=1, back to 1 at t=2 (repeat 1)
-    page.evaluate("__TEXT2PIXI__.seek(1)")
+    seek(page, 1)
     assert abs(page.evaluate("__PIXI_APP__.stage.children[2].alpha") - 0.2) < 1e-6
-    page.evaluate("__TEXT2PIXI__.seek(2)")
+    seek(page, 2)
     assert abs(page.evaluate("__PIXI_APP__.stage.children[2].alpha") - 1.0) < 1e-6
     # the endless rotation keeps going: 1 s into a 2 s turn is 180 degrees
-    page.evaluate("__TEXT2PIXI__.seek(5)")
+    seek(page, 5)
     assert abs(page.evaluate("__PIXI_APP__.stage.children[0].angle") - 180) < 1e-6
     assert errors == []
     assert all(u.startswith("file://") for u in requests)

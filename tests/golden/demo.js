@@ -31,18 +31,32 @@ function lerp(a, b, p) {
   return Array.isArray(a) ? a.map((v, i) => v + (b[i] - v) * p) : a + (b - a) * p;
 }
 
+/** Animated properties; pos is the centre (position minus the pivot offset), scale is two tracks, sx and sy. */
 const PROPS = {
-  pos: { read: (o) => [o.x, o.y], write: (o, v) => o.position.set(v[0], v[1]) },
+  pos: { read: (o) => [o.x - o.pivot.x, o.y - o.pivot.y], write: (o, v) => o.position.set(v[0] + o.pivot.x, v[1] + o.pivot.y) },
   angle: { read: (o) => o.angle, write: (o, v) => { o.angle = v; } },
-  scale: { read: (o) => o.scale.x, write: (o, v) => o.scale.set(v) },
+  sx: { read: (o) => o.scale.x, write: (o, v) => { o.scale.x = v; } },
+  sy: { read: (o) => o.scale.y, write: (o, v) => { o.scale.y = v; } },
   alpha: { read: (o) => o.alpha, write: (o, v) => { o.alpha = v; } },
   tint: { read: (o) => rgb(o.__tint), write: (o, v) => { o.tint = toHex(v); } },
 };
 
+/** Seconds into one animation at time t, or null before it starts (in a looped sequence: in this cycle). */
+function localTime(a, t) {
+  const c = a.cycle;
+  if (!c) return t - a.delay < 0 ? null : t - a.delay;
+  const g = t - c.start;
+  if (g < 0) return null;
+  const n = Math.floor(g / c.every);
+  if (c.times >= 0 && n >= c.times) return a.dur * (a.repeat + 1);
+  const local = g - n * c.every - (a.delay - c.start);
+  return local < 0 ? null : local;
+}
+
 /** Eased progress of one animation at time t (seconds), or null before it starts. */
 function progress(a, t) {
-  const local = t - a.delay;
-  if (local < 0) return null;
+  const local = localTime(a, t);
+  if (local === null) return null;
   const cycles = a.repeat < 0 ? Infinity : a.repeat + 1;
   let cycle = Math.floor(local / a.dur);
   let p = (local - cycle * a.dur) / a.dur;
@@ -54,10 +68,13 @@ function progress(a, t) {
 /** Drive the objects with the animations on app.ticker; returns a controller (seek, play, pause, replay). */
 function animate(app, objects, anims) {
   const tracks = new Map();
+  const AXES = { xy: ["sx", "sy"], x: ["sx"], y: ["sy"] };
   for (const a of anims) {
-    const key = a.target + "|" + a.prop;
-    if (!tracks.has(key)) tracks.set(key, { obj: objects[a.target], prop: PROPS[a.prop], anims: [] });
-    tracks.get(key).anims.push(Object.assign({}, a));
+    for (const prop of a.prop === "scale" ? AXES[a.axis || "xy"] : [a.prop]) {
+      const key = a.target + "|" + prop;
+      if (!tracks.has(key)) tracks.set(key, { obj: objects[a.target], prop: PROPS[prop], anims: [] });
+      tracks.get(key).anims.push(Object.assign({}, a, { prop }));
+    }
   }
   const valueAt = (track, t, upto) => {
     let v = track.initial;
@@ -99,7 +116,8 @@ function animate(app, objects, anims) {
 
 function place(obj, label, p) {
   obj.label = label;
-  obj.position.set(p.x, p.y);
+  if (p.pivot) obj.pivot.set(p.pivot[0], p.pivot[1]);
+  obj.position.set(p.x + obj.pivot.x, p.y + obj.pivot.y);
   obj.angle = p.rot;
   obj.alpha = p.alpha;
   obj.__tint = p.color;

@@ -22,7 +22,8 @@ def scene(objects: list[dict[str, Any]], anims: list[dict[str, Any]] | None = No
 
 
 def case(*expect: dict[str, Any]) -> Case:
-    return Case.model_validate({"id": "t", "prompt": "p", "difficulty": "easy", "expect": list(expect)})
+    return Case.model_validate({"id": "t", "prompt": "p", "difficulty": "easy", "category": "shapes",
+                                "expect": list(expect)})
 
 
 def results(c: Case, s: Scene | None) -> list[bool]:
@@ -146,7 +147,7 @@ def test_end_position_follows_the_last_move_and_motion_uses_each_leg() -> None:
 
 def test_the_prompt_file() -> None:
     cases = load_cases(PROMPTS.read_text())
-    assert len(cases) >= 30
+    assert len(cases) >= 100
     assert {c.difficulty for c in cases} == {"easy", "medium", "hard"}
     used = {e.category for c in cases for e in c.expect}
     assert used == set(CATEGORIES), set(CATEGORIES) - used
@@ -155,12 +156,14 @@ def test_the_prompt_file() -> None:
 
 def test_prompt_file_errors_are_reported() -> None:
     with pytest.raises(ValueError, match="repeated case ids"):
-        load_cases('[[case]]\nid="a"\nprompt="x"\ndifficulty="easy"\nexpect=[{check="text", contains="x"}]\n' * 2)
+        load_cases('[[case]]\nid="a"\nprompt="x"\ndifficulty="easy"\ncategory="text"\n'
+                   'expect=[{check="text", contains="x"}]\n' * 2)
     with pytest.raises(ValueError, match="octarine"):
-        load_cases('[[case]]\nid="a"\nprompt="x"\ndifficulty="easy"\n'
+        load_cases('[[case]]\nid="a"\nprompt="x"\ndifficulty="easy"\ncategory="text"\n'
                    'expect=[{check="color", kind="circle", want="octarine"}]\n')
     with pytest.raises(ValueError):
-        load_cases('[[case]]\nid="a"\nprompt="x"\ndifficulty="easy"\nexpect=[{check="count", kind="cube", n=1}]\n')
+        load_cases('[[case]]\nid="a"\nprompt="x"\ndifficulty="easy"\ncategory="text"\n'
+                   'expect=[{check="count", kind="cube", n=1}]\n')
 
 
 def _outcome(id_: str, difficulty: str, valid: bool, passed: list[tuple[str, bool]], attempts: int = 1,
@@ -189,6 +192,18 @@ def test_summary_figures() -> None:
     assert s["output_tokens_mean"] == 160.0 and s["wall_s_mean"] == 7.0 and s["wall_s_median"] == 7.0
     text = table(outcomes)
     assert "c  " in text and "failed checks:" in text and "NO" in text
+
+
+def test_summary_per_case_category() -> None:
+    outcomes = [_outcome("a", "easy", True, [("count", True), ("color", False)]),
+                _outcome("b", "hard", True, [("motion", True)]), _outcome("c", "easy", True, [("motion", False)])]
+    for o, category in zip(outcomes, ("motion", "shapes", "motion"), strict=True):
+        o.category = category
+    s = summarize(outcomes)
+    assert s["by_case_category"] == {"shapes": {"passed": 1, "total": 1, "rate": 1.0},
+                                     "motion": {"passed": 1, "total": 3, "rate": 0.3333}}
+    assert "pass rate per case category: shapes 100% (1/1), motion 33% (1/3)" in table(outcomes)
+    assert "| case category | shapes | motion |" in markdown({}, outcomes, "r.json")
 
 
 def test_compare_two_runs() -> None:

@@ -175,7 +175,8 @@ def test_keyframes_equal_the_runtime_at_every_frame(name: str) -> None:
             where = f"{name}/{obj.id} frame {frame}"
             assert _at(ks["p"], frame) == pytest.approx(list(value("pos")), abs=1e-3), where
             assert _at(ks["r"], frame) == pytest.approx(list(value("angle")), abs=1e-3), where
-            assert _at(ks["s"], frame) == pytest.approx([value("scale")[0] * 100] * 2, abs=1e-3), where
+            assert _at(ks["s"], frame) == pytest.approx([value("sx")[0] * 100, value("sy")[0] * 100],
+                                                        abs=1e-3), where
             assert _at(ks["o"], frame) == pytest.approx([value("alpha")[0] * 100], abs=1e-3), where
             colour = [c * 255 for c in _at(_paint(layer)["c"], frame)[:3]]
             assert colour == pytest.approx(list(value("tint")), abs=1e-3), where

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from text2pixi.core.colors import color_to_hex
 from text2pixi.core.prompt import EXAMPLES
-from text2pixi.core.scene import MAX_OBJECTS, Scene, scene_json_schema
+from text2pixi.core.scene import MAX_OBJECTS, STAGE_BOUNDS, Scene, scene_json_schema
 
 BALL = {"type": "circle", "id": "ball", "x": 400, "y": 300, "r": 40, "color": "red"}
 
@@ -19,8 +19,9 @@ def scene(**kw: object) -> dict[str, object]:
 
 
 def error_of(data: dict[str, object]) -> str:
+    """The error the v1 generation path (stage bounds held) sends back to the model."""
     with pytest.raises(ValidationError) as info:
-        Scene.model_validate(data)
+        Scene.model_validate(data, context={STAGE_BOUNDS: True})
     return str(info.value)
 
 
@@ -69,7 +70,8 @@ def test_positions_must_be_inside_the_stage() -> None:
     msg = error_of(scene(anims=[{"type": "move", "target": "ball", "x": 400, "y": 700}]))
     assert "anims[0] move destination (400,700) is outside" in msg
     assert "line 'l' end" in error_of(scene(objects=[{"type": "line", "id": "l", "x": 0, "y": 0, "x2": 1000, "y2": 0}]))
-    Scene.model_validate(scene(w=1000, objects=[{**BALL, "x": 900}]))  # a wider stage makes it fit
+    Scene.model_validate(scene(w=1000, objects=[{**BALL, "x": 900}]), context={STAGE_BOUNDS: True})  # wider: fits
+    Scene.model_validate(scene(objects=[{**BALL, "x": 900}]))  # a compiled scene may go off-stage
 
 
 def test_transparent_object_without_fade_is_rejected() -> None:

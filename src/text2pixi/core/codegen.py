@@ -8,7 +8,8 @@ text can close a ``<script>`` element or break out of a string; the page also ca
 Content-Security-Policy that allows only its own inline scripts, by hash, and no network access.
 
 Shapes are drawn in white and coloured with ``tint`` so that colour animations are a tint tween.
-Every object is positioned by its centre, so rotation and scale happen around it. Animation state is
+Every object is positioned by its centre, so rotation and scale happen around it, unless a compiled scene gives
+it a ``pivot`` (Pixi's ``pivot``, with ``position`` = centre + that offset). Animation state is
 a pure function of time (``seek(t)``), which makes replay, pausing and tests exact. The fixed JavaScript
 (that runtime, the page's start) lives in ``core/runtime/*.js``; only ``mount`` is generated here.
 """
@@ -105,11 +106,15 @@ def _anim_data(anim: Any) -> dict[str, Any]:
         data.update(prop="angle", by=anim.by)
     elif isinstance(anim, s.Scale):
         data.update(prop="scale", to=anim.to)
+        if anim.axis != "xy":
+            data.update(axis=anim.axis)
     elif isinstance(anim, s.Fade):
         data.update(prop="alpha", to=anim.to)
     elif isinstance(anim, s.Tint):
         data.update(prop="tint", to=color_to_hex(anim.to))
     data.update(dur=anim.dur, delay=anim.delay, ease=anim.ease, repeat=anim.repeat, yoyo=anim.yoyo)
+    if anim.cycle is not None:
+        data.update(cycle=anim.cycle.model_dump())
     return data
 
 
@@ -126,6 +131,8 @@ def mount_source(scene: s.Scene) -> str:
     for obj in scene.objects:
         x, y = _centre(obj)
         paint = {"x": x, "y": y, "rot": obj.rot, "alpha": obj.alpha, "color": color_to_hex(obj.color)}
+        if obj.pivot is not None:
+            paint["pivot"] = list(obj.pivot)
         lines.append(f"  objects[{js_literal(obj.id)}] = app.stage.addChild(place({_draw(obj)}, "
                      f"{js_literal(obj.id)}, {js_literal(paint)}));")
     anims = ",\n".join(f"    {js_literal(_anim_data(a))}" for a in scene.anims)

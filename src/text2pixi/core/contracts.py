@@ -64,14 +64,19 @@ class TranslateRequest(BaseModel):
 class EditRequest(BaseModel):
     """``POST /function/translate/edit``: a scene edited by hand, stored as a new version of ``base``.
 
-    The scene goes through the same schema and semantic checks as a model's scene; nothing about it
-    is trusted, and an invalid one is a 400 ``invalid_scene`` that stores nothing.
+    Exactly one of ``scene`` (a compiled or v1 scene, what a result's ``scene`` holds) and ``source`` (a v2
+    scene, what a v2 result's ``source`` holds; it is compiled) is given, so a client posts back the field it
+    edited. The scene goes through the same schema and semantic checks as a model's scene; nothing about
+    it is trusted, and an invalid one is a 400 ``invalid_scene`` that stores nothing.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     base: str = Field(pattern=JOB_ID_PATTERN, description="the finished result this edit changes")
-    scene: dict[str, Any] = Field(description="the whole edited scene (the scene schema)")
+    scene: dict[str, Any] | None = Field(None, description="the whole edited scene in the compiled (v1) schema; "
+                                         "give this or source")
+    source: dict[str, Any] | None = Field(None, description="the whole edited scene in the v2 language "
+                                          "(docs/scene-v2.md), compiled and stored as a v2 result; give this or scene")
     note: str | None = Field(None, max_length=MAX_NOTE_CHARS, description="what was changed, for the history")
 
 
@@ -85,7 +90,8 @@ class JobView(BaseModel):
     ended_at: str | None = None
     queue_position: int | None = None
     attempts: int = 0
-    result: dict[str, Any] | None = None
+    result: dict[str, Any] | None = Field(None, description="a finished job's result document (the ResultDocument "
+                                          "schema): the compiled scene, and a v2 result's source")
     error: dict[str, Any] | None = None
 
 
@@ -113,6 +119,7 @@ class VariantSummary(BaseModel):
     js: str
     page_sha256: str | None
     output_tokens: int
+    source: dict[str, Any] | None = Field(None, description="a v2 variant's source; left out for v1")
 
 
 class ResultDocument(BaseModel):
@@ -122,6 +129,11 @@ class ResultDocument(BaseModel):
     document has no scene, an edit has no engine figures, only refinements and edits list ``changed``, and
     only a job with variants names them. The fields without a default are in every document. Fields are
     written in the order declared here, so the stored JSON stays byte-stable for the same content.
+
+    ``scene`` is always the compiled scene (what renders, exports and is checked). A v2 result also
+    carries ``source``, the v2 scene the model wrote (or the patched one, or the one edited by hand), and
+    a v2 refinement its ``patch`` and ``source_changed``. Documents stored before v2 have none of these
+    keys and read as ``language`` "v1": a refinement of one converts its scene (``core.v2.from_v1``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -131,7 +143,12 @@ class ResultDocument(BaseModel):
     kind: ResultKind
     parent: str | None = Field(description="the result this one refines or edits")
     model: str | None = Field(description="the model that wrote the scene; null for a hand edit")
-    scene: dict[str, Any] = Field(default_factory=dict, description="the scene, without default values")
+    language: Literal["v1", "v2"] = Field("v1", description="the language the scene was written in; v2 "
+                                          "results carry their source")
+    scene: dict[str, Any] = Field(default_factory=dict, description="the compiled scene, without default values")
+    source: dict[str, Any] | None = Field(None, description="a v2 result's v2 scene, without default values")
+    patch: dict[str, Any] | None = Field(None, description="a v2 refinement's patch as the model wrote it")
+    source_changed: list[str] = Field(default_factory=list, description="paths of the source a v2 patch touched")
     scene_json: str = ""
     js: str = Field("", description="the ES module rendering the scene")
     page_sha256: str | None = Field(None, description="sha256 of the standalone page; null when none was stored")
@@ -139,6 +156,8 @@ class ResultDocument(BaseModel):
     output_tokens: int = 0
     reverted: list[str] = Field(default_factory=list, description="paths a refinement set back to the base value")
     model_scene_json: str | None = Field(None, description="a refinement's scene as the model wrote it")
+    fixes: list[str] = Field(default_factory=list, description="sanity fixes applied to the model's scene "
+                             "(invisible objects, no-op animations), and problems the re-asks left; only when any")
     worker: str | None
     finished_at: str
     error: dict[str, Any] | None = Field(description="a failed job's error body; null for a scene")
@@ -154,8 +173,11 @@ class ResultDocument(BaseModel):
 
     def summary(self) -> VariantSummary:
         """This result as an entry of its job's ``variants`` list."""
-        return VariantSummary(id=self.id, variant=self.variant, scene=self.scene, scene_json=self.scene_json,
-                              js=self.js, page_sha256=self.page_sha256, output_tokens=self.output_tokens)
+        summary = VariantSummary(id=self.id, variant=self.variant, scene=self.scene, scene_json=self.scene_json,
+                                 js=self.js, page_sha256=self.page_sha256, output_tokens=self.output_tokens)
+        if self.source is not None:
+            summary.source = self.source
+        return summary
 
 
 def utc_now() -> str:

@@ -75,6 +75,18 @@ _KIND_WORDS: dict[str, frozenset[str]] = {
     "text": frozenset({"text", "word", "words", "title", "label", "letters", "caption"}),
 }
 
+COLOR_CHANGE_WORDS = frozenset({"change", "changes", "changing", "turn", "turns", "turning", "become", "becomes",
+                                "becoming", "shift", "shifts", "cycle", "cycles", "flash", "flashes", "flashing",
+                                "tint", "recolor", "recolour", "blend", "blends", "color", "colour", "colors",
+                                "colours"})
+"""Words that ask for a colour to change over time (the ``color`` category also holds every colour name)."""
+
+
+def kinds_named(word: str) -> set[str]:
+    """The object types (``circle``, ``rect``, ...) a noun such as "ball" or "box" may name."""
+    return {kind for kind, nouns in _KIND_WORDS.items() if word in nouns}
+
+
 DIRECTIONAL_SIZE = frozenset({"wider", "narrower", "taller", "shorter", "width", "height", "wide", "tall",
                               "narrow", "flat", "flatter", "stretch", "stretched", "squash", "squashed"})
 """Words that change one side of a box; without them, "smaller" keeps its proportions."""

@@ -120,6 +120,21 @@ class GenerationFailed(GenerationError):
     code = "generation_failed"
 
 
+class RunawayGeneration(GenerationError):
+    """The model was stopped mid-reply: it repeated itself, or the job's time budget for generating ran out.
+
+    Greedy decoding repeats the same runaway when run again, so the job fails with this reason instead of
+    being retried (one re-ask with the reason may come first, :mod:`text2pixi.engine.runaway`). ``rule`` says
+    which bound stopped it: ``repeated_id``, ``repeated_element``, ``near_copies`` or ``time``.
+    """
+
+    code = "runaway_generation"
+
+    def __init__(self, message: str, *, rule: str, attempts: int = 0, last_output: str = "") -> None:
+        super().__init__(message, attempts=attempts, last_output=last_output)
+        self.rule = rule
+
+
 # --- HTTP-facing errors of the service (each maps to exactly one status code) ----------------
 
 
@@ -215,6 +230,18 @@ class InvalidScene(UserError):
     @classmethod
     def from_validation(cls, exc: ValidationError) -> InvalidScene:
         return cls(f"the scene is not valid: {validation_message(exc)}")
+
+
+class SceneCompileError(InvalidScene):
+    """A v2 scene is well-formed JSON of the language but cannot be compiled (an unknown ``of`` id, a cyclic
+    ``after``, a step that can never start, an impossible value). The message names the item and step, says
+    what is wrong and what would be valid, so it can go back to the model as a re-ask unchanged."""
+
+    def __init__(self, message: str, *, item: str | None = None, step: int | None = None) -> None:
+        where = "" if item is None else f"item {item!r}" + ("" if step is None else f" step {step + 1}") + ": "
+        super().__init__(where + message)
+        self.item = item
+        self.step = step
 
 
 class InvalidExport(UserError):

@@ -1,15 +1,18 @@
 """Lottie (bodymovin 5.x JSON) from a validated :class:`Scene`: the same drawing and timing as the Pixi.js page.
 
 Each object becomes a shape layer whose transform is the object's (anchor at its centre, so rotation and scale
-happen around it, as ``codegen`` places it), drawn around (0, 0) exactly as ``codegen._draw`` draws it in
-Pixi.js: circles and ellipses as Lottie ellipses, rectangles as Lottie rectangles, triangles, stars (Pixi's
+happen around it, as ``codegen`` places it; a compiled scene's ``pivot`` is the anchor point ``a``, with the
+position at the centre plus that offset, as Pixi's ``pivot``), drawn around (0, 0) exactly as ``codegen._draw``
+draws it in Pixi.js: circles and ellipses as Lottie ellipses, rectangles as Lottie rectangles, triangles, stars (Pixi's
 vertices) and polygons as paths, a line as an open path stroked with round caps, text as glyph outlines from
 a :class:`~text2pixi.core.glyphs.GlyphSource`. The stage background is a solid layer underneath.
 
 Animated values come from :mod:`text2pixi.core.timeline`, the runtime's own semantics in Python, sampled at
 every frame and at every instant the value may jump, then thinned to the keyframes that are not on a straight
 line between their neighbours. So linear tweens are two linear keyframes, eased ones one keyframe per frame,
-and every player agrees with ``seek(frame / fps)`` at every frame.
+and every player agrees with ``seek(frame / fps)`` at every frame. The two scale tracks (``sx``, ``sy``) become
+one scale property sampled at both tracks' instants, and a looped sequence (``cycle``) is written out cycle by
+cycle over the export's length.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from text2pixi.core.timeline import (
     breakpoints,
     initial_value,
     loop_plan,
+    position,
     rgb,
     tracks,
 )
@@ -63,16 +67,18 @@ def _on_line(a: tuple[float, Value], b: tuple[float, Value], c: tuple[float, Val
                                                                                             strict=True))
 
 
-def _samples(track: Track, fps: int, frames: int, duration: float) -> list[tuple[float, Value]]:
-    """(frame, value) at every frame and on both sides of every instant the value may jump, thinned."""
+def _samples(parts: list[Track], fps: int, frames: int, duration: float) -> list[tuple[float, Value]]:
+    """(frame, value) at every frame and on both sides of every instant the value may jump, thinned.
+
+    The value is the tracks' values side by side (one track, or ``sx`` and ``sy`` for Lottie's one scale)."""
     times: set[float] = set(map(float, range(frames + 1)))
-    for second in breakpoints(track, duration):
+    for second in sorted({b for track in parts for b in breakpoints(track, duration)}):
         b = second * fps
         if abs(b - round(b)) > _EPS:
             times.add(b)
         if b - JUMP_FRAMES > 0:
             times.add(b - JUMP_FRAMES)
-    raw = [(f, track.value(f / fps)) for f in sorted(times)]
+    raw = [(f, tuple(v for track in parts for v in track.value(f / fps))) for f in sorted(times)]
     # A sample just before a breakpoint matters only if the value jumps there.
     lookup = dict(raw)
     raw = [(f, v) for f, v in raw if f + JUMP_FRAMES not in lookup or any(
@@ -115,7 +121,7 @@ def _color(value: Value) -> list[float]:
 _CONVERT: dict[str, Any] = {
     "pos": lambda v: [_r(v[0]), _r(v[1])],
     "angle": lambda v: [_r(v[0])],
-    "scale": lambda v: [_r(v[0] * 100), _r(v[0] * 100)],
+    "scale": lambda v: [_r(v[0] * 100), _r(v[1] * 100)],
     "alpha": lambda v: [_r(v[0] * 100)],
     "tint": _color,
 }
@@ -193,7 +199,8 @@ def _text_layer(obj: s.Text, index: int, frames: int, transform: dict[str, Any],
 
 def _layer(obj: Any, index: int, frames: int, props: dict[str, dict[str, Any]], glyphs: GlyphSource | None
            ) -> dict[str, Any]:
-    transform = {"a": _static([0, 0]), "p": props["pos"], "s": props["scale"], "r": props["angle"],
+    pivot = [_r(v) for v in obj.pivot] if obj.pivot is not None else [0, 0]
+    transform = {"a": _static(pivot), "p": props["pos"], "s": props["scale"], "r": props["angle"],
                  "o": props["alpha"]}
     if isinstance(obj, s.Text) and glyphs is None:
         return _text_layer(obj, index, frames, transform, _color(rgb(obj.color)))
@@ -218,10 +225,15 @@ def to_lottie(scene: s.Scene, *, fps: int = 30, duration: float | None = None,
     animated = tracks(scene)
     layers: list[dict[str, Any]] = []
     for index, obj in enumerate(scene.objects, start=1):
+        def track(prop: str, obj: Any = obj) -> Track:
+            return animated.get((obj.id, prop)) or Track(obj.id, prop, initial_value(obj, prop), [])
         props: dict[str, dict[str, Any]] = {}
-        for prop in ("pos", "angle", "scale", "alpha", "tint"):
-            track = animated.get((obj.id, prop)) or Track(obj.id, prop, initial_value(obj, prop), [])
-            props[prop] = _animated(_samples(track, fps, frames, plan.duration), _CONVERT[prop])
+        for prop, parts in (("pos", ["pos"]), ("angle", ["angle"]), ("scale", ["sx", "sy"]), ("alpha", ["alpha"]),
+                            ("tint", ["tint"])):
+            samples = _samples([track(p) for p in parts], fps, frames, plan.duration)
+            if prop == "pos":  # the track is the centre; Lottie's position is the anchor's, as Pixi's
+                samples = [(f, position(obj, v)) for f, v in samples]
+            props[prop] = _animated(samples, _CONVERT[prop])
         layers.append(_layer(obj, index, frames, props, glyphs))
     layers.reverse()  # Lottie draws the first layer on top; Pixi draws later children on top
     layers.append({"ddd": 0, "ind": len(scene.objects) + 1, "ty": 1, "nm": "background", "sr": 1,

@@ -134,6 +134,41 @@ def parse_sse(lines: Iterable[str]) -> Iterator[Event]:
             event_id = value
 
 
+OUTSIDE, OPEN, INSIDE, CLOSE = range(4)
+"""What :meth:`JsonStrings.step` says of a character: outside any string (structure, numbers, words, space),
+the quote that opens a string, string content (escapes included), the quote that closes it."""
+
+
+class JsonStrings:
+    """Which characters of a JSON text being written are inside strings, one character at a time.
+
+    The one string-and-escape reader of the scanners that follow a reply as it grows (:class:`SceneTracker`
+    here, the engine's repetition guard): a ``"`` ends a string unless a backslash escapes it.
+    """
+
+    __slots__ = ("_escaped", "_in_string")
+
+    def __init__(self) -> None:
+        self._in_string = False
+        self._escaped = False
+
+    def step(self, ch: str) -> int:
+        """Read the next character ``ch``: :data:`OUTSIDE`, :data:`OPEN`, :data:`INSIDE` or :data:`CLOSE`."""
+        if not self._in_string:
+            if ch == '"':
+                self._in_string = True
+                return OPEN
+            return OUTSIDE
+        if self._escaped:
+            self._escaped = False
+        elif ch == "\\":
+            self._escaped = True
+        elif ch == '"':
+            self._in_string = False
+            return CLOSE
+        return INSIDE
+
+
 _OBJECT = TypeAdapter(SceneObject)
 _STAGE_KEYS = ("w", "h", "bg")
 
@@ -152,8 +187,7 @@ class SceneTracker:
     def __init__(self) -> None:
         self._pos = 0
         self._stack: list[str] = []
-        self._in_string = False
-        self._escaped = False
+        self._strings = JsonStrings()
         self._key: list[str] | None = None  # characters of the top-level key being read
         self._top_key = ""  # the top-level key whose value is being read
         self._expect_key = False
@@ -208,26 +242,21 @@ class SceneTracker:
         return self._closed or self._top_key == "anims" or all(k in self._done_keys for k in _STAGE_KEYS)
 
     def _scan(self, text: str) -> None:
-        stack = self._stack
+        stack, strings = self._stack, self._strings
         for ch in text[self._pos:]:
-            if self._in_string:
-                if self._escaped:
-                    self._escaped = False
-                elif ch == "\\":
-                    self._escaped = True
-                elif ch == '"':
-                    self._in_string = False
-                    if self._key is not None:
-                        self._top_key, self._key = "".join(self._key), None
-                        continue
+            kind = strings.step(ch)
+            if kind == INSIDE:
                 if self._key is not None:
                     self._key.append(ch)
+                continue
+            if kind == CLOSE:
+                if self._key is not None:
+                    self._top_key, self._key = "".join(self._key), None
                 continue
             if ch in " \t\r\n":
                 continue
             depth = len(stack)
-            if ch == '"':
-                self._in_string = True
+            if kind == OPEN:
                 if depth == 1 and self._expect_key:
                     self._key, self._expect_key = [], False
             elif ch in "{[":

@@ -4,7 +4,10 @@ Exporters (Lottie, and through it GIF/MP4/PNG) must show what the Pixi.js page s
 module mirrors the runtime line by line: one track per target and property, its animations sorted by delay
 (stably), each starting from the value the earlier ones reached at its delay, and at any time the value of the
 last animation that has started (later ones override). Same IEEE doubles, same formulas, so the values agree
-to the last bit except where ``Math.pow`` and C's ``pow`` differ by an ulp.
+to the last bit except where ``Math.pow`` and C's ``pow`` differ by an ulp. The compiled scene's extensions are
+mirrored too: scale is two tracks, ``sx`` and ``sy`` (an ``xy`` scale drives both), an animation in a looped
+sequence (``cycle``) restarts every cycle, and the ``pos`` track is the centre (Pixi's ``position`` is the centre
+plus the ``pivot`` offset, :func:`position`).
 
 It also decides how long an export of a scene that loops forever is (:func:`loop_plan`).
 """
@@ -81,21 +84,44 @@ class Tween:
 
     @property
     def end(self) -> float:
-        """When it stops changing: ``inf`` for one that repeats forever."""
-        if self.anim.repeat < 0:
+        """When it stops changing: ``inf`` for one that repeats forever (or whose cycle does)."""
+        a, cycle = self.anim, self.anim.cycle
+        if a.repeat < 0 or (cycle is not None and cycle.times < 0):
             return math.inf
-        return float(self.anim.delay + self.anim.dur * (self.anim.repeat + 1))
+        last = 0.0 if cycle is None else cycle.every * (cycle.times - 1)
+        return float(last + a.delay + a.dur * (a.repeat + 1))
 
     @property
     def period(self) -> float:
-        """The time after which it repeats itself exactly (a yoyo needs two runs)."""
+        """The time after which it repeats itself exactly (a yoyo needs two runs; a looped sequence, a cycle)."""
+        if self.anim.cycle is not None:
+            return float(self.anim.cycle.every)
         return float(self.anim.dur * (2 if self.anim.yoyo else 1))
 
+    @property
+    def loop_start(self) -> float:
+        """When a tween that never ends starts repeating: its delay, or its cycle's start."""
+        return float(self.anim.delay if self.anim.cycle is None else self.anim.cycle.start)
+
+    def local_time(self, t: float) -> float | None:
+        """The runtime's ``localTime(a, t)``: seconds into the animation (in this cycle), or ``None``."""
+        a, c = self.anim, self.anim.cycle
+        if c is None:
+            return None if t - a.delay < 0 else t - a.delay
+        g = t - c.start
+        if g < 0:
+            return None
+        n = math.floor(g / c.every)
+        if c.times >= 0 and n >= c.times:
+            return float(a.dur * (a.repeat + 1))
+        local = g - n * c.every - (a.delay - c.start)
+        return None if local < 0 else float(local)
+
     def progress(self, t: float) -> float | None:
-        """The runtime's ``progress(a, t)``: eased progress, or ``None`` before the delay."""
+        """The runtime's ``progress(a, t)``: eased progress, or ``None`` before the delay (in this cycle)."""
         a = self.anim
-        local = t - a.delay
-        if local < 0:
+        local = self.local_time(t)
+        if local is None:
             return None
         cycles = math.inf if a.repeat < 0 else a.repeat + 1
         cycle = math.floor(local / a.dur)
@@ -107,13 +133,21 @@ class Tween:
         return EASE[a.ease](p)
 
 
-PROPS = ("pos", "angle", "scale", "alpha", "tint")
+PROPS = ("pos", "angle", "sx", "sy", "alpha", "tint")
+"""The runtime's tracks' properties (``PROPS`` in runtime.js)."""
+AXES: dict[str, tuple[str, ...]] = {"xy": ("sx", "sy"), "x": ("sx",), "y": ("sy",)}
 
 
 def prop_of(anim: Any) -> str:
-    """The runtime property an animation drives (codegen's ``_anim_data``)."""
+    """The runtime property an animation drives (codegen's ``_anim_data``; ``scale`` is split by :func:`props_of`)."""
     kinds: dict[str, str] = {"move": "pos", "rotate": "angle", "scale": "scale", "fade": "alpha", "color": "tint"}
     return kinds[anim.type]
+
+
+def props_of(anim: Any) -> tuple[str, ...]:
+    """The tracks an animation drives, as ``animate()`` splits it: a scale drives ``sx``, ``sy`` or both."""
+    prop = prop_of(anim)
+    return AXES[anim.axis] if prop == "scale" else (prop,)
 
 
 @dataclass
@@ -143,11 +177,17 @@ def initial_value(obj: Any, prop: str) -> Value:
         return (float(obj.x), float(obj.y))
     if prop == "angle":
         return (float(obj.rot),)
-    if prop == "scale":
+    if prop in ("sx", "sy", "scale"):
         return (1.0,)
     if prop == "alpha":
         return (float(obj.alpha),)
     return rgb(obj.color)
+
+
+def position(obj: Any, centre: Sequence[float]) -> tuple[float, float]:
+    """Pixi's ``position`` for a ``pos`` track value: the centre plus the pivot offset (the runtime's write)."""
+    px, py = obj.pivot if obj.pivot is not None else (0.0, 0.0)
+    return (centre[0] + px, centre[1] + py)
 
 
 def tracks(scene: s.Scene) -> dict[tuple[str, str], Track]:
@@ -155,11 +195,11 @@ def tracks(scene: s.Scene) -> dict[tuple[str, str], Track]:
     objects = {o.id: o for o in scene.objects}
     result: dict[tuple[str, str], Track] = {}
     for anim in scene.anims:
-        prop = prop_of(anim)
-        key = (anim.target, prop)
-        if key not in result:
-            result[key] = Track(anim.target, prop, initial_value(objects[anim.target], prop), [])
-        result[key].tweens.append(Tween(anim, ()))
+        for prop in props_of(anim):
+            key = (anim.target, prop)
+            if key not in result:
+                result[key] = Track(anim.target, prop, initial_value(objects[anim.target], prop), [])
+            result[key].tweens.append(Tween(anim, ()))
     for track in result.values():
         track.tweens.sort(key=lambda tw: tw.delay)  # stable, as Array.prototype.sort
         for k, tween in enumerate(track.tweens):
@@ -177,18 +217,33 @@ def tracks(scene: s.Scene) -> dict[tuple[str, str], Track]:
 
 
 def breakpoints(track: Track, until: float) -> list[float]:
-    """Times in ``[0, until]`` where the track's value may jump or change its formula."""
+    """Times in ``[0, until]`` where the track's value may jump or change its formula (every cycle's too)."""
     times: set[float] = set()
     for tween in track.tweens:
-        a = tween.anim
-        n = 0
-        while True:
-            b = a.delay + n * a.dur
-            if b > until or (a.repeat >= 0 and n > a.repeat + 1):
-                break
-            times.add(float(b))
-            n += 1
+        a, c = tween.anim, tween.anim.cycle
+        for first in _starts(a, until):
+            if c is not None and first - (a.delay - c.start) <= until:
+                times.add(float(first - (a.delay - c.start)))  # the cycle restarts: the tween resets
+            n = 0
+            while True:
+                b = first + n * a.dur
+                if b > until or (a.repeat >= 0 and n > a.repeat + 1):
+                    break
+                times.add(float(b))
+                n += 1
     return sorted(times)
+
+
+def _starts(anim: Any, until: float) -> list[float]:
+    """When each run of an animation starts: its delay, or its delay in every cycle up to ``until``."""
+    c = anim.cycle
+    if c is None:
+        return [float(anim.delay)]
+    starts, n = [], 0
+    while (c.times < 0 or n <= c.times) and c.start + n * c.every <= until:
+        starts.append(float(anim.delay + n * c.every))
+        n += 1
+    return starts
 
 
 @dataclass(frozen=True)
@@ -218,18 +273,21 @@ def loop_plan(scene: s.Scene, duration: float | None = None) -> LoopPlan:
 
     Only the last animation on each track matters once it has started (it overrides the earlier ones), so the
     steady state begins when every track's last animation has started (a forever loop) or ended, and repeats
-    with the least common multiple of the forever loops' periods. When that is longer than
-    :data:`CYCLE_CAP_S` the export keeps the intro plus the longest single loop (it then does not loop
-    seamlessly); nothing is longer than :data:`MAX_EXPORT_S`.
+    with the least common multiple of the forever loops' periods. An animation of a looped sequence shows
+    nothing of its own early in each cycle, so the earlier ones matter as well: its period is the cycle's
+    ``every`` from the cycle's start. When that is longer than :data:`CYCLE_CAP_S` the export keeps the intro
+    plus the longest single loop (it then does not loop seamlessly); nothing is longer than :data:`MAX_EXPORT_S`.
     """
     start, periods = 0.0, []
     for track in tracks(scene).values():
-        last = track.tweens[-1]
-        if math.isinf(last.end):
-            start = max(start, last.delay)
-            periods.append(last.period)
-        else:
-            start = max(start, last.end)
+        for tween in reversed(track.tweens):
+            if not math.isinf(tween.end):
+                start = max(start, tween.end)  # from then on it holds its end state over the earlier ones
+                break
+            start = max(start, tween.loop_start)
+            periods.append(tween.period)
+            if tween.anim.cycle is None:
+                break  # it never lets an earlier one show again
     cycle = _lcm(periods) if periods else None
     if duration is not None:
         return LoopPlan(float(duration), cycle is not None, cycle, start, False)

@@ -8,10 +8,12 @@ compilation, rendering and storage do not depend on where the tokens come from.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Sized
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
@@ -19,7 +21,19 @@ from pydantic import ValidationError
 
 from text2pixi.core.errors import GenerationFailed, OutputTruncated, Text2PixiError
 from text2pixi.core.preserve import preserve
-from text2pixi.core.scene import Scene
+from text2pixi.core.sanity import ReviewedScene, SanityContext, review
+from text2pixi.core.scene import STAGE_BOUNDS, Scene
+from text2pixi.core.v2 import V2Scene, from_v1
+from text2pixi.core.v2.patch import changed_paths
+from text2pixi.engine.replies import (
+    PATCHED,
+    ReviewedPatch,
+    ReviewedV2Scene,
+    source_json,
+    validating_with,
+    with_context,
+)
+from text2pixi.engine.runaway import Bounds, ask_bounded
 from text2pixi.engine.translation import AttemptStats, Translation
 from text2pixi.settings import Settings
 
@@ -65,29 +79,34 @@ class Translator(Protocol):
     def prime(self) -> float:
         """Get the system prefix ready; returns the seconds spent."""
 
-    def prepare_refinement(self, base: Scene, cancel: threading.Event | None = None) -> bool:
-        """Keep a future refinement's head ready; False when nothing was kept."""
+    def prepare_refinement(self, base: Scene, cancel: threading.Event | None = None, *,
+                           base_source: V2Scene | None = None) -> bool:
+        """Keep a future refinement's head ready (v2: of a patch of ``base_source``, else of ``from_v1(base)``);
+        False when nothing was kept."""
 
     def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
-                  seed: int | None = None, base: Scene | None = None,
+                  seed: int | None = None, base: Scene | None = None, base_source: V2Scene | None = None,
                   progress: ProgressCallback | None = None) -> Translation:
         """A validated scene for ``prompt`` (or ``base`` refined by it), re-asking on validation errors.
 
+        With ``settings.scene_language`` v2 the model writes a v2 scene (a refinement: a patch of
+        ``base_source``, else of ``from_v1(base)``); the result's ``scene`` is always the compiled scene.
         ``progress`` hears of each attempt and of the text as it grows (:data:`ProgressCallback`)."""
 
 
-def ask_for_scene(create: Callable[..., Any], messages: list[dict[str, Any]], *, max_retries: int, budget: int,
-                  hooks: Hooks, attempts: Callable[[], int]) -> Scene:
-    """One instructor call with re-asks, its failures mapped to ours (the same for every backend).
+def _ask(create: Callable[..., Any], model: type[Any], messages: list[dict[str, Any]], context: dict[str, Any], *,
+         max_retries: int, budget: int, hooks: Hooks, attempts: Callable[[], int]) -> Any:
+    """One instructor call with re-asks, its failures mapped to ours (the same for every backend and language).
 
-    ``create`` is an ``instructor.patch``-ed completion function; ``attempts`` counts the calls made so far.
-    Raises :class:`OutputTruncated` (the reply did not fit ``budget``), :class:`GenerationFailed` (no attempt
-    validated) or whatever the backend raised that is not a bad scene (a timeout, a server down, a bug).
+    The validation context goes through :func:`~text2pixi.engine.replies.validating_with`, never instructor's
+    ``context=``, which would render every message as a Jinja template (the user's words must reach the model
+    verbatim). Raises :class:`OutputTruncated` (the reply did not fit ``budget``), :class:`GenerationFailed` (no
+    attempt validated) or whatever the backend raised that is not a bad scene (a timeout, a server down, a bug).
     """
     try:
-        scene: Scene = create(response_model=Scene, messages=messages, max_retries=max_retries, max_tokens=budget,
-                              strict=False, hooks=hooks)
-        return scene
+        with validating_with(context):
+            return create(response_model=with_context(model), messages=messages, max_retries=max_retries,
+                          max_tokens=budget, strict=False, hooks=hooks)
     except IncompleteOutputException as exc:
         raise OutputTruncated(f"the model's reply did not finish within {budget} tokens", attempts=attempts(),
                               last_output=reply_text(exc.last_completion)) from None
@@ -101,6 +120,109 @@ def ask_for_scene(create: Callable[..., Any], messages: list[dict[str, Any]], *,
                                attempts=exc.n_attempts, last_output=reply_text(exc.last_completion)) from None
 
 
+def ask_for_scene(create: Callable[..., Any], messages: list[dict[str, Any]], *, max_retries: int, budget: int,
+                  hooks: Hooks, attempts: Callable[[], int], prompt: str | None = None,
+                  base: Scene | None = None) -> Scene:
+    """A v1 scene from one instructor call with re-asks (:func:`_ask`).
+
+    ``create`` is an ``instructor.patch``-ed completion function; ``attempts`` counts the calls made so far.
+    With ``prompt`` (the sentence, or a refinement's instruction on ``base``), the sanity problems the sentence
+    speaks of (:mod:`text2pixi.core.sanity`) are re-asked like schema errors, except on the last attempt, whose
+    scene is kept with them (:func:`sanity_fixes` records them).
+    """
+    model: type[Scene] = Scene if prompt is None else ReviewedScene
+    context: dict[str, Any] = {STAGE_BOUNDS: True}  # what the model writes as v1 stays on the stage
+    if prompt is not None:
+        context["sanity"] = SanityContext(prompt, base, last_attempt=lambda: attempts() > max_retries)
+    scene: Scene = _ask(create, model, messages, context, max_retries=max_retries, budget=budget, hooks=hooks,
+                        attempts=attempts)
+    if type(scene) is not Scene:  # the plain model, so that it compares equal to scenes read back
+        scene = Scene.model_construct(scene.model_fields_set, **dict(scene))
+    return scene
+
+
+def ask_for_v2(create: Callable[..., Any], messages: list[dict[str, Any]], *, max_retries: int, budget: int,
+               hooks: Hooks, attempts: Callable[[], int], prompt: str) -> tuple[V2Scene, Scene]:
+    """A v2 scene and its compiled scene from one instructor call with re-asks (:func:`_ask`).
+
+    A reply that does not compile, or whose compiled scene has a sanity problem the sentence speaks of, is
+    re-asked with the reason (:class:`~text2pixi.engine.replies.ReviewedV2Scene`); the last attempt keeps its
+    sanity problems, as in v1.
+    """
+    context = {"sanity": SanityContext(prompt, None, last_attempt=lambda: attempts() > max_retries)}
+    reply: ReviewedV2Scene = _ask(create, ReviewedV2Scene, messages, context, max_retries=max_retries,
+                                  budget=budget, hooks=hooks, attempts=attempts)
+    return reply.plain()
+
+
+def ask_for_patch(create: Callable[..., Any], messages: list[dict[str, Any]], *, max_retries: int, budget: int,
+                  hooks: Hooks, attempts: Callable[[], int], prompt: str, base: Scene,
+                  base_source: V2Scene) -> Asked:
+    """A v2 refinement from one instructor call with re-asks (:func:`_ask`): the patch the model wrote, applied
+    to ``base_source`` and compiled; a patch that does not apply or compile is re-asked with the reason, and the
+    compiled scene is reviewed against the compiled ``base`` (what was wrong there is not the patch's doing)."""
+    context = {PATCHED: base_source,
+               "sanity": SanityContext(prompt, base, last_attempt=lambda: attempts() > max_retries)}
+    reply: ReviewedPatch = _ask(create, ReviewedPatch, messages, context, max_retries=max_retries, budget=budget,
+                                hooks=hooks, attempts=attempts)
+    patch, source, scene = reply.plain()
+    return Asked(scene, source, json.loads(patch.to_json()), changed_paths(base_source, patch))
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What one request's generation gave: the compiled scene, and for v2 the source (and a refinement's patch)."""
+
+    scene: Scene
+    source: V2Scene | None = None
+    patch: dict[str, Any] | None = None
+    source_changed: list[str] = field(default_factory=list)
+
+
+def ask_within(create: Callable[..., Any], messages: list[dict[str, Any]], *, bounds: Bounds, hooks: Hooks,
+               attempts: Callable[[], int], max_retries: int, prompt: str, base: Scene | None,
+               base_source: V2Scene | None = None, language: Literal["v1", "v2"] = "v1") -> Asked:
+    """A request's generation within its :class:`~text2pixi.engine.runaway.Bounds` (every backend's loop).
+
+    Each attempt may take ``bounds.budget`` tokens; a runaway stop is re-asked once with its reason
+    (:func:`~text2pixi.engine.runaway.ask_bounded`). ``attempts`` counts the request's model calls so far.
+    v2: a fresh scene (:func:`ask_for_v2`), or with ``base`` a patch of ``base_source`` (:func:`ask_for_patch`).
+    """
+
+    def ask(asked: list[dict[str, Any]], retries: int, offset: int) -> Asked:
+        def count() -> int:
+            return attempts() - offset
+        if language == "v2" and base is None:
+            source, scene = ask_for_v2(create, asked, max_retries=retries, budget=bounds.budget, hooks=hooks,
+                                       attempts=count, prompt=prompt)
+            return Asked(scene, source)
+        if language == "v2" and base is not None:
+            return ask_for_patch(create, asked, max_retries=retries, budget=bounds.budget, hooks=hooks,
+                                 attempts=count, prompt=prompt, base=base,
+                                 base_source=base_source if base_source is not None else from_v1(base))
+        return Asked(ask_for_scene(create, asked, max_retries=retries, budget=bounds.budget, hooks=hooks,
+                                   attempts=count, prompt=prompt, base=base))
+
+    return ask_bounded(ask, messages, max_retries=max_retries, attempts=attempts)
+
+
+def finish(asked: Asked, *, base: Scene | None, prompt: str) -> dict[str, Any]:
+    """The :class:`Translation` fields of a generated scene: a v1 refinement's kept fields put back
+    (:func:`keep_base`), the sanity fixes (:func:`sanity_fixes`), and a v2 scene's source.
+
+    A v2 scene is not passed through :func:`keep_base`: its source would no longer compile to it.
+    """
+    scene, model_scene_json, reverted = (asked.scene, None, []) if asked.source is not None else keep_base(
+        base, asked.scene, prompt)
+    scene, fixes = sanity_fixes(base, scene, prompt)
+    fields: dict[str, Any] = {"scene": scene, "scene_json": scene.to_json(), "model_scene_json": model_scene_json,
+                              "reverted": reverted, "fixes": fixes}
+    if asked.source is not None:
+        fields |= {"language": "v2", "source": source_json(asked.source), "patch": asked.patch,
+                   "source_changed": asked.source_changed}
+    return fields
+
+
 def keep_base(base: Scene | None, scene: Scene, instruction: str) -> tuple[Scene, str | None, list[str]]:
     """For a refinement, put back what the instruction gives no reason to change.
 
@@ -112,6 +234,16 @@ def keep_base(base: Scene | None, scene: Scene, instruction: str) -> tuple[Scene
     if not kept.reverted:
         return scene, None, []
     return kept.scene, scene.to_json(), kept.reverted
+
+
+def sanity_fixes(base: Scene | None, scene: Scene, prompt: str) -> tuple[Scene, list[str]]:
+    """The scene with the deterministic sanity fixes applied, and what was done (for the result document).
+
+    Runs after :func:`keep_base`, so that a refinement's preserved fields are reviewed as they will be shown.
+    Problems the re-asks did not resolve are listed too (the last attempt's scene is kept with them).
+    """
+    found = review(scene, prompt, base)
+    return found.scene, found.fixes + [f"left after the last re-ask: {p.message}" for p in found.problems]
 
 
 def reply_text(completion: Any) -> str:

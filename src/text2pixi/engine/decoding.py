@@ -83,7 +83,7 @@ class DecodeStats:
 @dataclass
 class Decoded:
     text: str
-    finish_reason: str  # "stop" (document complete) or "length" (max_tokens reached)
+    finish_reason: str  # "stop" (document complete), "length" (max_tokens reached) or "runaway" (``stop`` said so)
     stats: DecodeStats = field(default_factory=DecodeStats)
 
 
@@ -256,6 +256,7 @@ class ConstrainedDecoder:
         max_draft: int = 16,
         max_reuse: int | None = None,
         on_text: Callable[[str, int], None] | None = None,
+        stop: Callable[[str], str | None] | None = None,
     ) -> Decoded:
         """Decode one document under ``gbnf``.
 
@@ -271,6 +272,9 @@ class ConstrainedDecoder:
 
         ``on_text(text, tokens)`` hears the text so far after each model call (a round: one sampled token
         plus the drafts it kept), not after each token: a few microseconds a round.
+
+        ``stop(text)`` sees the same text after each round; when it returns a reason the decoding ends there with
+        finish reason ``"runaway"`` (:mod:`text2pixi.engine.runaway`: repetition, time).
         """
         llm = self.llm
         grammar = self.sampler(gbnf) if gbnf is not None else None
@@ -326,9 +330,13 @@ class ConstrainedDecoder:
                 stats.plain_rounds += 1
                 stats.plain_s += now - round_start
             round_start = now
-            if on_text is not None:
+            if on_text is not None or stop is not None:
                 # "ignore" drops an unfinished UTF-8 sequence at the end: each call's text extends the last one.
-                on_text(out.decode("utf-8", errors="ignore"), stats.output_tokens)
+                so_far = out.decode("utf-8", errors="ignore")
+                if on_text is not None:
+                    on_text(so_far, stats.output_tokens)
+                if not done and stop is not None and stop(so_far) is not None:
+                    finish, done = "runaway", True
             if done:
                 break
             draft = forced.draft(max_draft) if forced is not None and max_draft > 0 else []

@@ -1,7 +1,8 @@
 """A remote generation backend: any OpenAI-compatible server (llama-server, vLLM, Ollama).
 
 ``TEXT2PIXI_BACKEND=openai``. The worker sends what the in-process engine decodes: the same messages
-(:func:`text2pixi.core.prompt.build_messages`, or the refinement turn), the same scene schema as
+(:func:`text2pixi.core.prompt.build_messages` or, with ``scene_language`` v2,
+:func:`text2pixi.core.v2.prompt.build_v2_messages`; or the refinement turn), the same scene schema as
 ``response_format`` ``json_schema`` (instructor's ``JSON_SCHEMA`` mode, so the server constrains its
 output to it), and the same re-ask loop (instructor, ``max_retries`` re-asks with the validation error,
 later attempts at ``retry_temperature`` with the next seed). Replies are streamed so that the time to
@@ -32,8 +33,13 @@ from openai.types.shared_params import ResponseFormatJSONSchema
 
 from text2pixi.core.errors import BackendUnavailable, ContextFull
 from text2pixi.core.prompt import build_messages, build_refinement_messages, check_prompt
+from text2pixi.core.refine_prompt import ordered_json
 from text2pixi.core.scene import Scene
-from text2pixi.engine.backend import ProgressCallback, ask_for_scene, error_line, keep_base
+from text2pixi.core.v2 import V2Scene, from_v1
+from text2pixi.core.v2.prompt import build_v2_messages
+from text2pixi.core.v2.refine_prompt import build_patch_messages
+from text2pixi.engine.backend import ProgressCallback, ask_within, error_line, finish
+from text2pixi.engine.runaway import Bounds, estimate_tokens
 from text2pixi.engine.translation import AttemptStats, Translation
 from text2pixi.settings import Settings, get_settings
 
@@ -68,6 +74,7 @@ class OpenAIBackend:
         self._temperature = self.settings.temperature
         self._seed = self.settings.seed
         self._progress: ProgressCallback | None = None
+        self._bounds: Bounds | None = None  # the current translate() call's budget and deadline (engine.runaway)
         self.primed = False
 
     def prime(self) -> float:
@@ -76,7 +83,8 @@ class OpenAIBackend:
         self.primed = True
         return 0.0
 
-    def prepare_refinement(self, base: Scene, cancel: threading.Event | None = None) -> bool:
+    def prepare_refinement(self, base: Scene, cancel: threading.Event | None = None, *,
+                           base_source: V2Scene | None = None) -> bool:
         """Always False: refinement heads are kept as llama.cpp KV checkpoints, which a remote server does not take."""
         return False
 
@@ -102,6 +110,8 @@ class OpenAIBackend:
             progress(attempt, "", 0)
         finish = "stop"
         usage: CompletionUsage | None = None
+        # Repetition and time are checked as the reply streams in; a stop closes the stream (the server stops).
+        guard = self._bounds.guard() if self._bounds is not None else None
         try:
             stream = self._client.chat.completions.create(
                 model=self.model_id, messages=cast("list[ChatCompletionMessageParam]", messages),
@@ -116,10 +126,13 @@ class OpenAIBackend:
                         if choice.delta.content:
                             first = first or time.perf_counter()
                             parts.append(choice.delta.content)
+                            text_so_far += choice.delta.content
                             if progress is not None:  # a server streams about one token per chunk
-                                text_so_far += choice.delta.content
                                 progress(attempt, text_so_far, len(parts))
                         finish = choice.finish_reason or finish
+                    if guard is not None and guard(text_so_far) is not None:
+                        finish = "runaway"
+                        break
                     if time.perf_counter() - t0 > self.timeout:
                         raise BackendUnavailable(f"{self._where()} did not finish a reply within {self.timeout:g} s")
         except (openai.APITimeoutError, TimeoutException):
@@ -148,7 +161,10 @@ class OpenAIBackend:
             decode_s=round(decode_s, 4),
             decode_tps=round((output_tokens - 1) / decode_s, 2) if decode_s > 0 and output_tokens > 1 else 0.0,
             finish_reason=finish,
+            error=guard.reason if guard is not None else None,
         ))
+        if guard is not None and guard.reason is not None:
+            raise guard.error(tokens=output_tokens, attempts=len(self._attempts), text=text)
         return ChatCompletion(
             id=f"t2p-{uuid.uuid4().hex}", object="chat.completion", created=int(time.time()), model=self.model_id,
             choices=[Choice(index=0, finish_reason=finish,
@@ -161,30 +177,46 @@ class OpenAIBackend:
         return f"the generation backend at {self.base_url} ({self.model_id})"
 
     def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
-                  seed: int | None = None, base: Scene | None = None,
+                  seed: int | None = None, base: Scene | None = None, base_source: V2Scene | None = None,
                   progress: ProgressCallback | None = None) -> Translation:
-        """Turn a description into a validated scene, re-asking on validation errors (as the engine does).
+        """Turn a description into a validated scene, re-asking on validation errors (as the engine does, in
+        ``settings.scene_language``: the server gets the v1 or v2 schema, or a v2 refinement's patch schema).
 
         Raises what :meth:`text2pixi.engine.translator.Engine.translate` raises, plus
         :class:`BackendUnavailable` when the server cannot be used; never returns an invalid scene.
         """
         text = check_prompt(prompt, self.settings.max_prompt_chars)
         budget = max_tokens or self.settings.max_tokens
+        language = self.settings.scene_language
+        if language == "v2" and base is not None and base_source is None:
+            base_source = from_v1(base)
+        if base is None:
+            messages = build_v2_messages(text) if language == "v2" else build_messages(text)
+            base_text = None
+        elif language == "v2" and base_source is not None:
+            messages, base_text = build_patch_messages(base_source, text), base_source.to_json()
+        else:
+            messages, base_text = build_refinement_messages(base, text), ordered_json(base)
         with self._lock:
             self._attempts = []
             self._temperature = self.settings.temperature if temperature is None else temperature
             self._seed = self.settings.seed if seed is None else seed
-            messages = build_messages(text) if base is None else build_refinement_messages(base, text)
             t0 = time.perf_counter()
             self._progress = progress
+            # No tokenizer here: the base scene's tokens are estimated from its characters (generously).
+            bounds = self._bounds = Bounds.of(
+                text, cap=budget, job_timeout=self.settings.job_timeout, language=language,
+                base_tokens=None if base_text is None else estimate_tokens(base_text),
+                base_objects=0 if base is None else len(base.objects))
             try:
-                scene = ask_for_scene(self._create, messages, max_retries=self.settings.max_retries, budget=budget,
-                                      hooks=self._hooks, attempts=lambda: len(self._attempts))
+                asked = ask_within(self._create, messages, bounds=bounds, hooks=self._hooks,
+                                   attempts=lambda: len(self._attempts), max_retries=self.settings.max_retries,
+                                   prompt=text, base=base, base_source=base_source, language=language)
             finally:
                 self._progress = None
-            scene, model_scene_json, reverted = keep_base(base, scene, text)
-            return Translation(scene=scene, scene_json=scene.to_json(), model_scene_json=model_scene_json,
-                               reverted=reverted, model=self.model_id, attempts=list(self._attempts), prime_s=0.0,
+                self._bounds = None
+            fields = finish(asked, base=base, prompt=text)
+            return Translation(**fields, model=self.model_id, attempts=list(self._attempts), prime_s=0.0,
                                wall_s=round(time.perf_counter() - t0, 4))
 
 

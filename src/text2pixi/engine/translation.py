@@ -6,6 +6,8 @@ worker, the benchmarks and the tests can read a translation's figures without th
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, Field
 
 from text2pixi.core.scene import Scene
@@ -29,7 +31,11 @@ class AttemptStats(BaseModel):
 
 
 class Translation(BaseModel):
-    """A validated scene and how it was made."""
+    """A validated scene and how it was made.
+
+    ``scene`` is always the compiled scene (what renders, exports and is checked), after the sanity fixes. A v2
+    translation also carries its ``source``: the v2 scene the model wrote, or the patched base of a refinement.
+    """
 
     scene: Scene
     scene_json: str
@@ -41,9 +47,18 @@ class Translation(BaseModel):
         None, description="a refinement's scene as the model wrote it, when preservation changed it")
     reverted: list[str] = Field(default_factory=list,
                                 description="paths a refinement set back to the base value (core.preserve)")
+    fixes: list[str] = Field(default_factory=list,
+                             description="sanity fixes applied to the model's scene, and problems left (core.sanity)")
     checkpoint: str | None = Field(
         None, description="a refinement's head (prefix + base scene): 'restored' from a KV checkpoint or "
         "'evaluated' in this call; None for fresh requests")
+    language: Literal["v1", "v2"] = Field("v1", description="the scene language the model wrote")
+    source: dict[str, Any] | None = Field(
+        None, description="v2: the V2Scene as JSON (defaults left out, the language's aliases); scene is its "
+        "compiled form")
+    patch: dict[str, Any] | None = Field(None, description="a v2 refinement's patch as the model wrote it")
+    source_changed: list[str] = Field(default_factory=list,
+                                      description="paths of the source a v2 refinement's patch touched")
 
     @property
     def output_tokens(self) -> int:

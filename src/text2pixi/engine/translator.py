@@ -34,13 +34,17 @@ from text2pixi import registry
 from text2pixi.core.prompt import build_messages, build_refinement_messages, check_prompt
 from text2pixi.core.refine_prompt import ordered_json
 from text2pixi.core.scene import Scene
-from text2pixi.engine.backend import ProgressCallback, ask_for_scene, error_line, keep_base
+from text2pixi.core.v2 import V2Scene, from_v1
+from text2pixi.core.v2.prompt import build_v2_messages
+from text2pixi.core.v2.refine_prompt import build_patch_messages
+from text2pixi.engine.backend import ProgressCallback, ask_within, error_line, finish
 from text2pixi.engine.checkpoints import Checkpoints
 from text2pixi.engine.decoding import ConstrainedDecoder, DecodeStats
 from text2pixi.engine.fastforward import Drafter, FastForward
 from text2pixi.engine.grammar import compact_gbnf
 from text2pixi.engine.invariance import largest_exact_batch
 from text2pixi.engine.lookup import LookupDraft
+from text2pixi.engine.runaway import AttemptGuard, Bounds
 from text2pixi.engine.translation import AttemptStats, Translation
 from text2pixi.settings import Settings, get_settings
 
@@ -90,8 +94,14 @@ class Engine:
         self._head: list[int] | None = None  # a refinement's head tokens: where its first attempt starts
         self._checkpoint: str | None = None  # how the current refinement's head got into the KV cache
         self._progress: ProgressCallback | None = None  # the current translate() call's listener
+        self._bounds: Bounds | None = None  # the current translate() call's budget and deadline (engine.runaway)
         self.checkpoints = Checkpoints(self.llm, self.settings.refine_checkpoints)
+        # v2 refinements have their own system prompt (the patch prompt), so they overwrite the primed prefix;
+        # the KV states of both prefixes are kept here and restored instead of evaluated again.
+        self._prefixes = Checkpoints(self.llm, 2 if self.settings.scene_language == "v2" else 0)
         self.lookup_drafts = True  # benchmarks switch it off to measure what the drafts save
+        self.bounded = True  # budget and runaway stops (engine.runaway); benchmarks switch it off to compare
+        self.language = self.settings.scene_language  # what the model writes (v2 is compiled by core.v2)
         self._create = instructor.patch(create=self._chat_completion, mode=instructor.Mode.JSON_SCHEMA)
         self._hooks = Hooks()
         self._hooks.on("parse:error", self._record_rejection)
@@ -122,9 +132,13 @@ class Engine:
         with self._lock:
             return self._prime()
 
+    def _messages(self, prompt: str) -> list[dict[str, str]]:
+        """A fresh request's messages in this engine's scene language (the primed prefix is theirs)."""
+        return build_v2_messages(prompt) if self.language == "v2" else build_messages(prompt)
+
     def _prime(self) -> float:
         marker = "\x00"
-        text = self._formatter(messages=build_messages(marker)).prompt  # type: ignore[arg-type]
+        text = self._formatter(messages=self._messages(marker)).prompt  # type: ignore[arg-type]
         prefix = text[: text.index(marker)]
         tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
         t0 = time.perf_counter()
@@ -133,6 +147,7 @@ class Engine:
         self.llm.n_tokens = 0
         self.llm.eval(tokens)
         self.prefix_tokens = len(tokens)
+        self._prefixes.save(tokens)
         if self._fast_forward is not None and self.exact_batch is None:
             # Measured here, right after the prefix, so at the KV length requests decode at.
             self.exact_batch = largest_exact_batch(self._decoder, self.settings.max_draft + 1)
@@ -151,6 +166,7 @@ class Engine:
 
             def on_text(text: str, n: int) -> None:
                 progress(attempt, text, n)
+        guard: AttemptGuard | None = self._bounds.guard() if self._bounds is not None else None
         decoded = self._decoder.generate(
             tokens,
             gbnf,
@@ -168,6 +184,7 @@ class Engine:
             # they extend.
             max_reuse=self._start(tokens) if not self._attempts else None,
             on_text=on_text,
+            stop=guard,
         )
         stats: DecodeStats = decoded.stats
         self._attempts.append(
@@ -183,8 +200,11 @@ class Engine:
                 decode_s=round(stats.decode_s, 4),
                 decode_tps=round(stats.decode_tps, 2),
                 finish_reason=decoded.finish_reason,
+                error=guard.reason if guard is not None and guard.reason else None,
             )
         )
+        if guard is not None and guard.reason is not None:
+            raise guard.error(tokens=stats.output_tokens, attempts=len(self._attempts), text=decoded.text)
         return ChatCompletion(
             id=f"t2p-{uuid.uuid4().hex}",
             object="chat.completion",
@@ -225,12 +245,17 @@ class Engine:
     def _ensure_prefix(self, tokens: list[int]) -> None:
         """Make sure the KV cache starts with the primed prefix (``tokens[:prefix_tokens]``), evaluated as prime() does.
 
-        It always does, except after a failed restore or a cancelled preparation cut into it.
+        It always does, except after a failed restore or a cancelled preparation cut into it, or after a v2
+        refinement, whose prompt starts with another system prompt: each one's first ``prefix_tokens`` are then
+        restored from their kept state (the very state evaluating them gives), else evaluated and kept.
         """
         llm, n = self.llm, self.prefix_tokens
         if llm.n_tokens < n or list(llm.input_ids[:n]) != tokens[:n]:
+            if self._prefixes.restore(tokens[:n]):
+                return
             llm.n_tokens = 0
             llm.eval(tokens[:n])
+            self._prefixes.save(tokens[:n])
 
     def _evaluate_head(self, head: list[int]) -> None:
         """Evaluate ``head`` after the primed prefix as one call, always the same way, and keep its state."""
@@ -239,14 +264,22 @@ class Engine:
         self.llm.eval(head[self.prefix_tokens:])
         self.checkpoints.save(head)
 
-    def _refinement_head(self, base: Scene) -> list[int]:
+    def _refinement_messages(self, base: Scene, base_source: V2Scene | None, instruction: str) -> list[dict[str, str]]:
+        """A refinement's messages: v1 the whole scene after the shared prefix, v2 a patch of the base source."""
+        if self.language == "v2":
+            return build_patch_messages(base_source if base_source is not None else from_v1(base), instruction)
+        return build_refinement_messages(base, instruction)
+
+    def _refinement_head(self, base: Scene, base_source: V2Scene | None = None) -> list[int]:
         """The tokens of a refinement of ``base`` up to the end of the base scene (before the instruction)."""
         marker = "\x00"
-        text = self._formatter(messages=build_refinement_messages(base, marker)).prompt  # type: ignore[arg-type]
+        messages = self._refinement_messages(base, base_source, marker)
+        text = self._formatter(messages=messages).prompt  # type: ignore[arg-type]
         head = text[: text.index(marker)].rstrip(" ")  # the instruction's leading space belongs to its first token
         return self.llm.tokenize(head.encode("utf-8"), add_bos=False, special=True)
 
-    def prepare_refinement(self, base: Scene, cancel: threading.Event | None = None) -> bool:
+    def prepare_refinement(self, base: Scene, cancel: threading.Event | None = None, *,
+                           base_source: V2Scene | None = None) -> bool:
         """Evaluate and keep the head of a future refinement of ``base`` (workers call it when idle).
 
         Takes about as long as the head's prefill (a few seconds on the default model and one thread), so
@@ -259,7 +292,7 @@ class Engine:
         with self._lock:
             if not self.prefix_tokens:
                 self._prime()
-            head = self._refinement_head(base)
+            head = self._refinement_head(base, base_source)
             if head in self.checkpoints:
                 return False
             if cancel is None:
@@ -303,53 +336,69 @@ class Engine:
             self._attempts[-1] = last.model_copy(update={"error": error_line(error)})
 
     def translate(self, prompt: str, *, max_tokens: int | None = None, temperature: float | None = None,
-                  seed: int | None = None, base: Scene | None = None,
+                  seed: int | None = None, base: Scene | None = None, base_source: V2Scene | None = None,
                   progress: ProgressCallback | None = None) -> Translation:
         """Turn a description into a validated scene, re-asking on validation errors.
 
-        With ``base``, ``prompt`` is an instruction ("make it slower") and the model writes the whole new
-        scene from the base (in the user turn, after the cached prefix); the fields the instruction gives
-        no reason to change then go back to their base values (:func:`text2pixi.core.preserve.preserve`).
+        In the engine's scene language (``settings.scene_language``): v1, the model writes the scene itself; v2,
+        a v2 scene that :func:`~text2pixi.core.v2.compile_scene` compiles (the result carries both). With
+        ``base``, ``prompt`` is an instruction ("make it slower"): v1, the model writes the whole new scene
+        from the base (in the user turn, after the cached prefix) and the fields the instruction gives no reason
+        to change go back to their base values (:func:`text2pixi.core.preserve.preserve`); v2, it writes a patch
+        of ``base_source`` (or of ``from_v1(base)``), which is applied and compiled.
 
         ``progress`` hears of each attempt and of the text as it is decoded (:data:`ProgressCallback`).
 
+        Each attempt's ``max_tokens`` is the budget :class:`~text2pixi.engine.runaway.Bounds` derives from the
+        request's size (within ``max_tokens``), and a reply that repeats itself or runs out of time is stopped.
+
         Raises :class:`EmptyPrompt`, :class:`PromptTooLong`, :class:`OutputTruncated` (the
-        document did not fit in ``max_tokens``) or :class:`GenerationFailed` (no attempt passed
+        document did not fit in its budget), :class:`RunawayGeneration` (stopped, see
+        :mod:`text2pixi.engine.runaway`) or :class:`GenerationFailed` (no attempt passed
         validation); never returns an invalid scene.
         """
         text = check_prompt(prompt, self.settings.max_prompt_chars)
         budget = max_tokens or self.settings.max_tokens
+        v2 = self.language == "v2"
+        if v2 and base is not None and base_source is None:
+            base_source = from_v1(base)
         with self._lock:
             self._attempts = []
             self._temperature = self.settings.temperature if temperature is None else temperature
             self._seed = self.settings.seed if seed is None else seed
-            self._reference = ordered_json(base) if base is not None else None
+            # Look-up drafts copy the base; a v2 patch copies little of it, so it goes without them.
+            self._reference = ordered_json(base) if base is not None and not v2 else None
             self._checkpoint = None
             self._progress = progress
-            messages = build_messages(text) if base is None else build_refinement_messages(base, text)
+            messages = self._messages(text) if base is None else self._refinement_messages(base, base_source, text)
             t0 = time.perf_counter()
             prime_s = 0.0 if self.prefix_tokens else self._prime()
-            self._head = self._refinement_head(base) if base is not None and self.checkpoints.capacity > 0 else None
+            self._head = (self._refinement_head(base, base_source)
+                          if base is not None and self.checkpoints.capacity > 0 else None)
+            base_text = None if base is None else (
+                base_source.to_json() if v2 and base_source is not None else ordered_json(base))
+            bounds = Bounds.of(
+                text, cap=budget, job_timeout=self.settings.job_timeout, language=self.language,
+                base_tokens=None if base_text is None else len(self.llm.tokenize(
+                    base_text.encode("utf-8"), add_bos=False, special=False)),
+                base_objects=0 if base is None else len(base.objects))
+            if self.bounded:
+                self._bounds = bounds
+            else:
+                bounds.budget = budget
             try:
-                scene = ask_for_scene(self._create, messages, max_retries=self.settings.max_retries, budget=budget,
-                                      hooks=self._hooks, attempts=lambda: len(self._attempts))
+                asked = ask_within(self._create, messages, bounds=bounds, hooks=self._hooks,
+                                   attempts=lambda: len(self._attempts), max_retries=self.settings.max_retries,
+                                   prompt=text, base=base, base_source=base_source, language=self.language)
             finally:
                 self._reference = None
                 self._head = None
                 self._progress = None
-            scene, model_scene_json, reverted = keep_base(base, scene, text)
-            wall = time.perf_counter() - t0
-            return Translation(
-                scene=scene,
-                scene_json=scene.to_json(),
-                model_scene_json=model_scene_json,
-                reverted=reverted,
-                model=self.model_id,
-                attempts=list(self._attempts),
-                prime_s=round(prime_s, 4),
-                wall_s=round(wall, 4),
-                checkpoint=self._checkpoint,
-            )
+                self._bounds = None
+            fields = finish(asked, base=base, prompt=text)
+            return Translation(**fields, model=self.model_id, attempts=list(self._attempts),
+                               prime_s=round(prime_s, 4), wall_s=round(time.perf_counter() - t0, 4),
+                               checkpoint=self._checkpoint)
 
 
 @contextmanager

@@ -63,9 +63,11 @@ class Client:
     def status(self, job_id: str) -> dict[str, Any]:
         return _object(self._call("GET", f"/function/status/{job_id}"))
 
-    def edit(self, base: str, scene: dict[str, Any], note: str | None = None) -> dict[str, Any]:
-        """Store a hand-edited scene as a new version of ``base`` (validated by the service)."""
-        body = {"base": base, "scene": scene, **({"note": note} if note else {})}
+    def edit(self, base: str, scene: dict[str, Any], note: str | None = None, *, v2: bool = False) -> dict[str, Any]:
+        """Store a hand-edited scene as a new version of ``base`` (validated by the service).
+
+        ``scene`` is a compiled (v1) scene, or with ``v2`` a v2 scene sent as the edit's ``source``."""
+        body = {"base": base, "source" if v2 else "scene": scene, **({"note": note} if note else {})}
         return _object(self._call("POST", "/function/translate/edit", json=body))
 
     def history(self, result_id: str) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """The evaluation set: cases of ``eval/prompts.toml``, their checks on a scene, and one run's outcomes (IO-free).
 
-A prompt file lists cases: a prompt, its difficulty and a list of expectations, each one of the
-check models (selected by its ``check`` key; see :mod:`text2pixi.quality.checks_static` and
-:mod:`text2pixi.quality.checks_motion`). Nothing here reads files or runs a model: ``eval/run.py``
-does that and calls :func:`load_cases`, :func:`evaluate_case` and :mod:`text2pixi.quality.report`.
+A prompt file lists cases: a prompt, its difficulty, the capability it exercises (``category``, so a run
+reports a pass rate per capability), its language and a list of expectations, each one of the check models
+(selected by its ``check`` key; see :mod:`text2pixi.quality.checks_static`, ``checks_motion``, and the
+timeline-based ``checks_space``, ``checks_time`` and ``checks_transform``). Nothing here reads files or runs
+a model: ``eval/run.py`` does that and calls :func:`load_cases`, :func:`evaluate_case` and
+:mod:`text2pixi.quality.report`.
 """
 
 from __future__ import annotations
@@ -16,13 +18,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from text2pixi.core.scene import Scene
 from text2pixi.quality.check_base import CheckResult
 from text2pixi.quality.checks_motion import FadeCheck, Motion, Order, Recolor, Rotation, ScaleCheck, Timing
+from text2pixi.quality.checks_space import Displacement, Grid, Located, RelationAtTime, Ring, Varied
 from text2pixi.quality.checks_static import Arrangement, Background, Color, Count, Position, Relation, TextCheck
+from text2pixi.quality.checks_time import Interval, Loop, Oscillate, Sequence, Spin
+from text2pixi.quality.checks_transform import AxisScale, Pivot, StartsHidden, Visible
 
 DIFFICULTIES = ("easy", "medium", "hard")
+CASE_CATEGORIES = ("shapes", "placement", "layout", "motion", "transform", "order", "preset", "text", "contrast",
+                   "paraphrase", "multilingual")
+"""What a case's prompt exercises; the issue's target is a pass rate of at least 90 % in each."""
 
 Check = Annotated[
     Count | Color | Background | Position | Arrangement | Relation | Motion | Rotation | FadeCheck | ScaleCheck
-    | Recolor | TextCheck | Timing | Order,
+    | Recolor | TextCheck | Timing | Order | Displacement | Located | RelationAtTime | Grid | Ring | Varied
+    | Sequence | Loop | Interval | Oscillate | Spin | Pivot | AxisScale | Visible | StartsHidden,
     Field(discriminator="check"),
 ]
 
@@ -35,6 +44,9 @@ class Case(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     prompt: str = Field(min_length=1)
     difficulty: Literal["easy", "medium", "hard"]  # see DIFFICULTIES
+    category: Literal["shapes", "placement", "layout", "motion", "transform", "order", "preset", "text", "contrast",
+                      "paraphrase", "multilingual"]  # see CASE_CATEGORIES
+    lang: str = Field("en", pattern=r"^[a-z]{2}$", description="ISO 639-1 language of the prompt")
     expect: list[Check] = Field(min_length=1)
 
 
@@ -67,6 +79,7 @@ class Outcome(BaseModel):
     id: str
     prompt: str
     difficulty: str
+    category: str = ""
     valid: bool
     error: str | None = None
     error_message: str | None = Field(None, description="why no valid scene came out (the last rejection)")

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from text2pixi.core.scene import Scene, SceneObject
 from text2pixi.quality.selectors import Family, Kinds, NoMatch, Selector
 
-CATEGORIES = ("count", "color", "position", "size", "motion", "rotation", "effect", "text", "timing")
+CATEGORIES = ("count", "color", "position", "size", "motion", "rotation", "effect", "text", "timing", "layout",
+              "transform", "visibility")
+"""What a check is about (a check's own category; a case's category is what its prompt exercises)."""
 
 
 class CheckResult(BaseModel):

@@ -19,6 +19,12 @@ from text2pixi.quality.selectors import Direction, Family, anims_of, goes, moves
 AnimKind = Literal["move", "rotate", "scale", "fade", "color"]
 
 
+def _forever(a: Animation) -> bool:
+    """Repeats forever, by itself or as part of a looped sequence (a compiled scene's ``cycle``)."""
+    cycle = getattr(a, "cycle", None)
+    return a.repeat == -1 or (cycle is not None and cycle.times < 0)
+
+
 class Motion(SelectingCheck):
     """The selected objects move in ``direction`` (some move of theirs does), or not at all (``none``)."""
 
@@ -67,7 +73,7 @@ class Rotation(SelectingCheck):
             if self.static:
                 return self._angle_ok(o.rot), f"{o.id} rot={o.rot}"
             turns = anims_of(scene, o.id, Rotate)
-            ok = any(self._angle_ok(a.by) and (not self.forever or a.repeat == -1) for a in turns)
+            ok = any(self._angle_ok(a.by) and (not self.forever or _forever(a)) for a in turns)
             return ok, f"{o.id}: " + (", ".join(f"by {a.by} repeat {a.repeat}" for a in turns) or "no rotate")
         return self._each(scene, test)
 
@@ -157,7 +163,7 @@ class Timing(SelectingCheck):
                 and (self.min_dur is None or a.dur >= self.min_dur) and (self.max_dur is None or a.dur <= self.max_dur)
                 and (self.min_delay is None or a.delay >= self.min_delay)
                 and (self.max_delay is None or a.delay <= self.max_delay)
-                and (not self.forever or a.repeat == -1))
+                and (not self.forever or _forever(a)))
 
     def _test(self, scene: Scene) -> tuple[bool, str]:
         def test(o: SceneObject) -> tuple[bool, str]:

@@ -86,14 +86,18 @@ class Position(SelectingCheck):
 
 
 class Arrangement(SelectingCheck):
-    """The selected objects (at least two) form a row (same height) or a column (same x)."""
+    """The selected objects (at least two) form a row (same height) or a column (same x); optionally evenly
+    spaced (``even``) and spread over at least ``min_span`` of the stage along the line."""
 
     check: Literal["arrangement"]
     CATEGORY: ClassVar[str] = "position"
     line: Literal["row", "column"]
+    even: bool = False
+    min_span: float | None = Field(None, gt=0, le=1, description="fraction of the stage the centres span")
 
     def label(self) -> str:
-        return f"{self.selector.describe()} in a {self.line}"
+        extra = (" evenly" if self.even else "") + (f" over >= {self.min_span:g}" if self.min_span else "")
+        return f"{self.selector.describe()} in a {self.line}{extra}"
 
     def _test(self, scene: Scene) -> tuple[bool, str]:
         objs = self.selector.select_some(scene)
@@ -105,7 +109,12 @@ class Arrangement(SelectingCheck):
         distinct = sorted(along)
         gaps = [b - a for a, b in zip(distinct, distinct[1:], strict=False)]
         ok = spread <= 0.1 * other and min(gaps) >= 0.05 * side
-        return ok, f"across spread {spread}px, smallest gap {min(gaps)}px"
+        span = (distinct[-1] - distinct[0]) / side
+        if self.even:
+            ok = ok and max(gaps) - min(gaps) <= 0.25 * (sum(gaps) / len(gaps))
+        if self.min_span is not None:
+            ok = ok and span >= self.min_span
+        return ok, f"across spread {spread}px, gaps {min(gaps)}..{max(gaps)}px, span {span:.2f} of the stage"
 
 
 class Relation(BaseCheck):

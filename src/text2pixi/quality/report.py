@@ -11,12 +11,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from text2pixi.quality.cases import DIFFICULTIES, Outcome
+from text2pixi.quality.cases import CASE_CATEGORIES, DIFFICULTIES, Outcome
 from text2pixi.quality.check_base import CATEGORIES
 
 
 def _rate(passed: int, total: int) -> float | None:
     return round(passed / total, 4) if total else None
+
+
+def _case_order(category: str) -> int:
+    return CASE_CATEGORIES.index(category) if category in CASE_CATEGORIES else len(CASE_CATEGORIES)
 
 
 def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -32,6 +36,9 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     by_difficulty: dict[str, list[bool]] = defaultdict(list)
     for o in outcomes:
         by_difficulty[o.difficulty].extend(c.passed for c in o.checks)
+    by_case: dict[str, list[bool]] = defaultdict(list)
+    for o in outcomes:
+        by_case[o.category or "uncategorised"].extend(c.passed for c in o.checks)
     walls = [o.wall_s for o in outcomes]
     tokens = [o.output_tokens for o in outcomes]
     return {
@@ -48,6 +55,8 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, Any]:
                      for k, v in sorted(by_type.items())},
         "by_difficulty": {k: {"passed": sum(v), "total": len(v), "rate": _rate(sum(v), len(v))}
                           for k, v in sorted(by_difficulty.items(), key=lambda kv: DIFFICULTIES.index(kv[0]))},
+        "by_case_category": {k: {"passed": sum(v), "total": len(v), "rate": _rate(sum(v), len(v))}
+                             for k, v in sorted(by_case.items(), key=lambda kv: _case_order(kv[0]))},
         "retries": sum(o.retries for o in outcomes),
         "prompts_with_retries": sum(o.retries > 0 for o in outcomes),
         "output_tokens_mean": round(statistics.fmean(tokens), 1) if tokens else None,
@@ -64,6 +73,11 @@ def table(outcomes: Sequence[Outcome]) -> str:
         lines.append(f"{o.id[:28]:28s} {o.difficulty:6s} {'yes' if o.valid else 'NO':5s} {o.attempts:5d} "
                      f"{o.output_tokens:6d} {o.wall_s:6.1f}s {o.passed:3d}/{len(o.checks):<3d}")
     failed = [(o.id, c) for o in outcomes for c in o.checks if not c.passed]
+    rates = summarize(outcomes)["by_case_category"]
+    if any(o.category for o in outcomes):
+        lines.append("")
+        lines.append("pass rate per case category: " + ", ".join(
+            f"{k} {_pct(v['rate'])} ({v['passed']}/{v['total']})" for k, v in rates.items()))
     if failed:
         lines.append("")
         lines.append("failed checks:")
@@ -154,7 +168,8 @@ def markdown(record: dict[str, Any], outcomes: Sequence[Outcome], raw_link: str)
         f"| output tokens per prompt, mean | {s['output_tokens_mean']} |",
         f"| time per prompt, mean / median | {s['wall_s_mean']} s / {s['wall_s_median']} s |",
         "",
-        *_rate_table("category", s["by_category"]),
+        *_rate_table("case category", s["by_case_category"]),
+        *_rate_table("check category", s["by_category"]),
         *_rate_table("check", s["by_check"]),
         *_rate_table("difficulty", s["by_difficulty"]),
         "<details><summary>Per prompt</summary>",

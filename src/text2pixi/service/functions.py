@@ -36,9 +36,11 @@ from text2pixi.core.errors import (
     NotFound,
     PixiNotInstalled,
     ServiceUnavailable,
+    validation_message,
 )
 from text2pixi.core.scene import Scene
 from text2pixi.core.scene_diff import changed_paths
+from text2pixi.core.v2 import V2Scene, compile_scene
 from text2pixi.service import downloads
 from text2pixi.service.callbacks import check_callback_url
 from text2pixi.service.events import EventStreams
@@ -49,6 +51,9 @@ from text2pixi.service.store import Store, sha256_text
 from text2pixi.settings import Settings
 
 MAX_IDEMPOTENCY_KEY = 200
+EDIT_EXAMPLE = '{"base": "...", "scene": {...}} or {"base": "...", "source": {...}}'
+HISTORY_KEYS = ("id", "parent", "kind", "prompt", "finished_at", "language", "scene", "source", "changed", "error")
+"""What ``history`` lists of each version: the compiled ``scene`` always, a v2 version's ``source`` too."""
 # The stored page inlines its scripts and allows them by hash; this keeps it inert when served.
 PAGE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; " \
            "worker-src blob:; connect-src 'none'; frame-ancestors 'none'"
@@ -143,16 +148,18 @@ class Service(Gate):
         return json_response(202, body, {"Location": status_url})
 
     def edit(self, event: Event) -> Response:
-        """Store a hand-edited scene as a new finished version whose parent is ``base`` (201)."""
+        """Store a hand-edited scene as a new finished version whose parent is ``base`` (201).
+
+        ``scene`` is a compiled (v1) scene, stored as language v1; ``source`` a v2 scene, compiled
+        (a :class:`SceneCompileError` is a 400 ``invalid_scene`` with the compiler's message) and stored as
+        language v2 with its source. Either way ``changed`` compares the compiled scenes.
+        """
         try:
             text = (event.body or b"").decode("utf-8")
         except UnicodeDecodeError:
             raise BadJson("the body is not valid JSON") from None
-        request = json_object(text, EditRequest, '{"base": "...", "scene": {...}}')
-        try:
-            scene = Scene.model_validate(request.scene)
-        except ValidationError as exc:
-            raise InvalidScene.from_validation(exc) from None
+        request = json_object(text, EditRequest, EDIT_EXAMPLE)
+        scene, source = edited_scene(request)
         parent = self.check_base(request.base)
         result_id = uuid.uuid4().hex
         js = render_module(scene)
@@ -161,9 +168,12 @@ class Service(Gate):
                                            title=request.note or "edited scene")
         except PixiNotInstalled:  # a function image without pixi.js: the scene and module still count
             page = None
+        v2: dict[str, Any] = {} if source is None else {
+            "source": source.model_dump(mode="json", exclude_defaults=True, by_alias=True)}
         document = ResultDocument(
             id=result_id, prompt=request.note or "edited by hand", kind="edit", parent=request.base,
-            model=None, scene=scene.model_dump(mode="json", exclude_defaults=True),
+            model=None, language="v1" if source is None else "v2",
+            scene=scene.model_dump(mode="json", exclude_defaults=True), **v2,
             scene_json=scene.to_json(), js=js, page_sha256=sha256_text(page) if page else None,
             timings=Timings(), output_tokens=0, worker=None, finished_at=utc_now(), error=None,
             changed=changed_paths(Scene.model_validate(parent["scene"]), scene),
@@ -182,8 +192,8 @@ class Service(Gate):
         chain = self.store.history(result_id)
         if not chain:
             raise NotFound(f"no stored result with id {result_id!r}")
-        versions = [{key: document.get(key) for key in ("id", "parent", "kind", "prompt", "finished_at", "scene",
-                                                       "changed", "error")} for document in chain]
+        versions = [{key: document.get(key, "v1" if key == "language" else None) for key in HISTORY_KEYS}
+                    for document in chain]
         return json_response(200, {"id": result_id, "versions": versions})
 
     def _with_result(self, view: JobView) -> JobView:
@@ -249,6 +259,25 @@ class Service(Gate):
         if not outcome:
             raise ServiceUnavailable("the warm-up job failed on the worker; see the worker logs")
         return json_response(200, outcome)
+
+
+def edited_scene(request: EditRequest) -> tuple[Scene, V2Scene | None]:
+    """The compiled scene of an edit and its v2 source (None for a compiled/v1 edit), or the 400 that says why not."""
+    if (request.scene is None) == (request.source is None):
+        raise InvalidRequest('give exactly one of "scene" (a compiled/v1 scene, with "objects") and "source" '
+                             '(a v2 scene, with "items"), not ' + ("both" if request.scene is not None else "neither"))
+    if request.scene is not None:
+        if "items" in request.scene and "objects" not in request.scene:
+            raise InvalidScene('the scene has "items" but no "objects": it is a v2 scene; send it as "source"')
+        try:
+            return Scene.model_validate(request.scene), None
+        except ValidationError as exc:
+            raise InvalidScene.from_validation(exc) from None
+    try:
+        source = V2Scene.model_validate(request.source)
+    except ValidationError as exc:
+        raise InvalidScene(f"the v2 source is not valid: {validation_message(exc, root='source')}") from None
+    return compile_scene(source), source  # SceneCompileError is an InvalidScene: 400 with the compiler's message
 
 
 @lru_cache(maxsize=1)

@@ -183,18 +183,17 @@ def json_object(text: str, model: type[RequestT], example: str) -> RequestT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise request_error(exc) from None
+        raise request_error(exc, tuple(model.model_fields)) from None
 
 
-def request_error(exc: ValidationError) -> Text2PixiError:
-    """Map pydantic's complaints about the request body to our named errors."""
+def request_error(exc: ValidationError, fields: tuple[str, ...]) -> Text2PixiError:
+    """Map pydantic's complaints about the request body (whose known ``fields`` these are) to our named errors."""
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])
         if err["type"] == "extra_forbidden" and loc.startswith("options."):
             return UnknownOption(f"unknown option {loc.split('.', 1)[1]!r}; known: max_tokens, temperature, seed")
         if err["type"] == "extra_forbidden":
-            return InvalidRequest(f"unknown field {loc!r}; the body is {{\"prompt\": ..., \"options\": {{...}}, "
-                                  f"\"base\": ..., \"variants\": ...}}")
+            return InvalidRequest(f"unknown field {loc!r}; the body's fields are {', '.join(fields)}")
         if loc == "prompt" and err["type"] == "missing":
             return InvalidRequest('the body needs a "prompt"')
         return InvalidRequest(f"{loc or 'body'}: {err['msg']}")

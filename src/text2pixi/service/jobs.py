@@ -320,7 +320,9 @@ def _failure_reason(job: Job, settings: Settings) -> str:
     except Exception:  # noqa: BLE001 - a best-effort reason must not break status
         info = ""
     if "JobTimeoutException" in info:
-        return f"the job ran longer than its {settings.job_timeout} s timeout"
+        timeout = job.timeout or settings.job_timeout
+        return (f"the job ran longer than its {timeout:g} s timeout; not retried, since the same generation "
+                "would run as long again")
     if "AbandonedJobError" in info or "Moved to FailedJobRegistry" in info:
         return "the worker running this job stopped before finishing it, and its retries ran out"
     last = [line for line in info.strip().splitlines() if line.strip()]

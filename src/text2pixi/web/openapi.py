@@ -14,7 +14,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from text2pixi.core.contracts import JOB_ID_PATTERN, EditRequest, JobView, TranslateRequest
+from text2pixi.core.contracts import JOB_ID_PATTERN, EditRequest, JobView, ResultDocument, TranslateRequest
 from text2pixi.service import downloads
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -122,9 +122,10 @@ def document() -> dict[str, Any]:
     job = JobView.model_json_schema(ref_template="#/components/schemas/{model}")
     request = TranslateRequest.model_json_schema(ref_template="#/components/schemas/{model}")
     edit = EditRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas: dict[str, Any] = {**request.pop("$defs", {}), **job.pop("$defs", {}),
+    result = ResultDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas: dict[str, Any] = {**request.pop("$defs", {}), **job.pop("$defs", {}), **result.pop("$defs", {}),
                                "TranslateRequest": request, "JobView": job, "EditRequest": edit,
-                               "Error": ERROR_SCHEMA}
+                               "ResultDocument": result, "Error": ERROR_SCHEMA}
     history = {"type": "object", "required": ["id", "versions"], "properties": {
         "id": {"type": "string"},
         "versions": {"type": "array", "description": "oldest first; each with id, parent, kind, prompt, scene",
@@ -156,6 +157,12 @@ def document() -> dict[str, Any]:
     edit_op = {
         "post": {
             "summary": "Store a hand-edited scene (validated like a model's) as a new version of base",
+            "description": "Give exactly one of `scene` (a compiled/v1 scene, as a result's `scene`; stored with "
+                           "language v1) and `source` (a v2 scene, as a v2 result's `source`; compiled, and stored "
+                           "with language v2 and its source). 400 `invalid_request` for both or neither, "
+                           "`invalid_scene` when the scene fails validation or the v2 scene cannot be compiled "
+                           "(the message names the item and step); nothing is stored then. The result's `changed` "
+                           "lists the compiled scene's paths that differ from base's.",
             "security": KEY,
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/EditRequest"}}}},

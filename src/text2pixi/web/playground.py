@@ -13,8 +13,10 @@ into a classic script by :func:`text2pixi.core.codegen.render_script`, the runti
 
 Direct editing re-renders without the model: the page sends the edited scene to ``/ui/api/render.js?scene=``,
 which validates it like a model's scene and answers the same kind of script (a 400 ``invalid_scene`` names
-the problem). The page cannot run a script it builds itself (CSP ``script-src 'self'``, no ``eval``), and
-no scene reaches the page's runtime without passing the schema. An edited scene becomes a version of its own
+the problem). A v2 result is edited in its source: ``/ui/api/compile?source=`` validates and compiles the
+edited v2 scene and answers the compiled scene (or the compiler's 400), which then plays the same way. The
+page cannot run a script it builds itself (CSP ``script-src 'self'``, no ``eval``), and no scene reaches the
+page's runtime without passing the schema. An edited scene becomes a version of its own
 (a base to refine) through ``/ui/api/edit``, the ``translate`` function's ``POST /edit``; the chain of
 versions comes from ``/ui/api/status/<id>/history``; its files (Lottie, GIF, MP4, WebM, PNG) from
 ``/ui/api/status/<id>/<format>``, the ``status`` function's exports with the page's options passed on.
@@ -27,6 +29,7 @@ stays the way it learns how the job ended, and the fallback when there is no str
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import time
 import uuid
@@ -49,8 +52,10 @@ from text2pixi.core.errors import (
     PlaygroundModeInvalid,
     ServiceUnavailable,
     UnsupportedMediaType,
+    validation_message,
 )
 from text2pixi.core.scene import Scene
+from text2pixi.core.v2 import V2Scene, compile_scene
 from text2pixi.service.downloads import EXPORT_FORMATS
 from text2pixi.service.pixi_bundle import load_pixi_js
 from text2pixi.settings import Settings, get_settings
@@ -201,6 +206,21 @@ def render_edited(raw: str | None) -> str:
     return render_script(scene)
 
 
+def compile_edited(raw: str | None) -> dict[str, Any]:
+    """A v2 scene edited in the page, validated and compiled: ``{"scene": compiled, "source": normalised}``."""
+    if not raw:
+        raise InvalidScene("give the v2 scene as ?source=<JSON>")
+    if len(raw) > MAX_RENDER_CHARS:
+        raise InvalidScene(f"the v2 scene has {len(raw)} characters; the limit is {MAX_RENDER_CHARS}")
+    try:
+        source = V2Scene.model_validate_json(raw)
+    except ValidationError as exc:
+        raise InvalidScene(f"the v2 source is not valid: {validation_message(exc, root='source')}") from None
+    scene = compile_scene(source)  # a SceneCompileError is a 400 invalid_scene naming the item and step
+    return {"scene": scene.model_dump(mode="json", exclude_defaults=True),
+            "source": source.model_dump(mode="json", exclude_defaults=True, by_alias=True)}
+
+
 def _json(upstream: requests.Response) -> dict[str, Any]:
     try:
         body = upstream.json()
@@ -296,10 +316,16 @@ def install(app: Flask, gateway: Gateway, *, bind_host: str, mode: str | None = 
         return Response(render_edited(request.args.get("scene")), 200,
                         content_type="text/javascript; charset=utf-8")
 
+    @app.get("/ui/api/compile")
+    def compile_source() -> Response:
+        return Response(json.dumps(compile_edited(request.args.get("source")), separators=(",", ":")), 200,
+                        content_type="application/json")
+
     @app.post("/ui/api/edit")
     def edit() -> Response:
         if request.mimetype != "application/json":
-            raise UnsupportedMediaType('send JSON: {"base": "...", "scene": {...}} with Content-Type: application/json')
+            raise UnsupportedMediaType('send JSON: {"base": "...", "scene": {...}} or {"base": "...", "source": {...}} '
+                                       'with Content-Type: application/json')
         return _relay(playground.call("translate", "POST", "edit", body=request.get_data()))
 
     @app.get("/ui/api/status/<job_id>/history")

@@ -16,10 +16,13 @@ from typing import Any
 import redis
 from rq import get_current_job
 
+from text2pixi.core.errors import BaseFailed
 from text2pixi.core.scene import Scene
+from text2pixi.core.v2 import V2Scene
 from text2pixi.engine import Translator
 from text2pixi.service import metrics
 from text2pixi.service.jobs import Jobs
+from text2pixi.worker.translation import base_of
 from text2pixi.worker.warm import Warm
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,11 @@ def run_prepare(result_id: str) -> dict[str, Any]:
     document = store.get_result(result_id)
     if not document or document.get("error") or not document.get("scene"):
         return {"ok": True, "prepared": False, "reason": "no scene"}
-    prepared = prepare(engine, Scene.model_validate(document["scene"]), result_id, jobs)
+    try:
+        scene, source = base_of(result_id, document)  # a v2 result's refinement patches its source
+    except BaseFailed as exc:
+        return {"ok": True, "prepared": False, "reason": str(exc)}
+    prepared = prepare(engine, scene, result_id, jobs, base_source=source)
     return {"ok": True, "prepared": prepared, "worker": Warm.worker_name}
 
 
@@ -52,19 +59,21 @@ def prepare_after_job(connection: redis.Redis) -> None:
     engine, settings = Warm.engine, Warm.settings
     if last is None or engine is None or settings is None or settings.refine_checkpoints <= 0:
         return
-    result_id, scene = last
+    result_id, scene, source = last
     try:
         jobs = Jobs(settings, connection)
         if jobs.others_waiting(result_id):
             return  # translations are waiting: they come first
         jobs.enqueue_prepare(result_id, copies=jobs.worker_count() - 1)  # the others
-        prepare(engine, scene, result_id, jobs)  # and here
+        prepare(engine, scene, result_id, jobs, base_source=source)  # and here
     except Exception:  # a missed speed-up, never a failed worker
         log.exception("preparing the refinement of %s failed", result_id)
 
 
-def prepare(engine: Translator, scene: Scene, result_id: str, jobs: Jobs | None) -> bool:
-    """Prepare a refinement head, giving way within milliseconds to a translation that arrives meanwhile."""
+def prepare(engine: Translator, scene: Scene, result_id: str, jobs: Jobs | None, *,
+            base_source: V2Scene | None = None) -> bool:
+    """Prepare a refinement head (of ``base_source`` for a v2 result), giving way within milliseconds to a
+    translation that arrives meanwhile."""
     cancel, done = threading.Event(), threading.Event()
 
     def watch() -> None:
@@ -80,7 +89,7 @@ def prepare(engine: Translator, scene: Scene, result_id: str, jobs: Jobs | None)
     watcher.start()
     t0 = time.perf_counter()
     try:
-        prepared = engine.prepare_refinement(scene, cancel=cancel)
+        prepared = engine.prepare_refinement(scene, cancel=cancel, base_source=base_source)
     finally:
         done.set()
         watcher.join(timeout=5)

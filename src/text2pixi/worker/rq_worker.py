@@ -7,6 +7,11 @@ mid-job, its entry in the started-job registry expires within seconds and the ne
 (every ``maintenance_interval`` seconds in any worker, and on every ``status`` call) requeues the job
 while it has retries left, or fails it with a reason. RQ's defaults would leave it "started" for up to
 ten minutes. After a successful job it gets a refinement ready (:mod:`text2pixi.worker.preparation`).
+
+Only what can succeed on a retry is retried (:func:`retryable`): a killed worker's job (RQ's
+``AbandonedJobError``, found by the clean-up) and a job that raised because Redis, S3 or the generation
+server was unreachable, but not a job that ran into its timeout or a generation error that escaped the job:
+greedy decoding of the same request runs the same way again, so those fail at once with their reason.
 """
 
 from __future__ import annotations
@@ -20,14 +25,24 @@ from rq import Queue, SimpleWorker, worker_registration
 from rq.executions import Execution
 from rq.job import Job
 from rq.registry import clean_registries
+from rq.timeouts import JobTimeoutException
 from rq.utils import now
 
+from text2pixi.core.errors import GenerationError
 from text2pixi.service.jobs import cleaning_lock, signal_done
 from text2pixi.worker.preparation import prepare_after_job
 from text2pixi.worker.progress import publish_end
 from text2pixi.worker.warm import Warm
 
 log = logging.getLogger(__name__)
+
+NOT_RETRIED: tuple[type[BaseException], ...] = (JobTimeoutException, GenerationError)
+"""Failures that a re-run repeats: the deterministic generation would run as long, or fail the same way."""
+
+
+def retryable(exc_type: type[BaseException] | None) -> bool:
+    """Whether a job that raised ``exc_type`` may be re-run (RQ's ``Retry``); see the module doc."""
+    return exc_type is None or not issubclass(exc_type, NOT_RETRIED)
 
 
 class WarmWorker(SimpleWorker):
@@ -75,6 +90,16 @@ class WarmWorker(SimpleWorker):
             stop.set()
             beat.join(timeout=5)
             self._execution = None
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        """Before RQ decides on a retry (``handle_job_failure``, next): take away the retries of a failure a
+        re-run would repeat. A killed worker's job never comes here; the registry clean-up retries it."""
+        exc_type = exc_info[0] if exc_info else None
+        if not retryable(exc_type) and job.retries_left:
+            log.info("job %s: %s is not retried (%d retries left unused)", job.id,
+                     getattr(exc_type, "__name__", exc_type), job.retries_left)
+            job.retries_left = 0
+        super().handle_exception(job, *exc_info)
 
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry: Any, execution: Execution) -> None:
         super().handle_job_success(job, queue, started_job_registry, execution)

@@ -14,6 +14,7 @@ from text2pixi.core.contracts import ResultDocument, Timings, TranslateRequest, 
 from text2pixi.core.errors import BaseFailed, BaseNotFound, ServiceUnavailable, Text2PixiError
 from text2pixi.core.scene import Scene
 from text2pixi.core.scene_diff import changed_paths
+from text2pixi.core.v2 import V2Scene
 from text2pixi.engine import Translation, Translator
 from text2pixi.service import metrics
 from text2pixi.service.callbacks import deliver
@@ -44,13 +45,13 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     progress: JobProgress | None = None
     try:
-        base = _base_scene(store, request)
+        base, base_source = _base_scene(store, request)
         if job is not None:  # progress events (worker/progress.py): "started" first, then as the model writes
             progress = JobProgress(job.connection, job_id, ttl=settings.result_ttl, worker=Warm.worker_name,
                                    expected=expected_tokens(job.connection, engine.model_id, base),
                                    reason=lambda n: _attempt_error(engine, n))
             progress.start()
-        results = generate(engine, request, base, settings, job_id, progress)
+        results = generate(engine, request, base, settings, job_id, progress, base_source=base_source)
     except Text2PixiError as exc:
         if isinstance(exc, ServiceUnavailable):
             raise  # storage trouble: let RQ retry
@@ -70,7 +71,7 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
         js = render_module(result.scene)
         page = render_page(result.scene, Warm.pixi_js, title=request.prompt)
         document = _document(result_id, request, result, js, page)
-        if base is not None:
+        if base is not None:  # the compiled scenes' difference, for v1 and v2 alike (the playground shows it)
             document.changed = changed_paths(base, result.scene)
         if request.variants > 1:
             document.variant, document.variant_of = n, job_id
@@ -95,7 +96,7 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
     log.info("job %s: %d scene(s), %d tokens, %.2fs%s", job_id, len(results), tokens, elapsed,
              f", base {request.base}" if request.base else "")
     _callback(job, {"id": job_id, "status": "finished", "result": document.as_dict()}, 200, started, settings)
-    Warm.last_scene = (job_id, results[0].scene)
+    Warm.last_scene = (job_id, results[0].scene, _source(results[0]))
     if job is not None:
         record(job.connection, engine.model_id, results[0].attempts[-1].output_tokens,
                len(results[0].model_scene_json or results[0].scene_json), fresh=base is None)
@@ -105,14 +106,25 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _document(result_id: str, request: TranslateRequest, result: Translation, js: str, page: str) -> ResultDocument:
-    """The result document of one generated scene (the job adds ``changed`` and the variant fields)."""
+    """The result document of one generated scene (the job adds ``changed`` and the variant fields).
+
+    Every new document names its ``language``; a v2 one carries its ``source``, and a v2 refinement its
+    ``patch`` and the ``source_changed`` paths the patch touched.
+    """
+    v2: dict[str, Any] = {}
+    if result.language == "v2":
+        v2["source"] = result.source
+        if result.patch is not None:
+            v2 |= {"patch": result.patch, "source_changed": result.source_changed}
     return ResultDocument(
         id=result_id,
         prompt=request.prompt,
         kind=request.kind,
         parent=request.base,
         model=result.model,
+        language=result.language,
         scene=result.scene.model_dump(mode="json", exclude_defaults=True),
+        **v2,
         scene_json=result.scene_json,
         js=js,
         page_sha256=sha256_text(page),
@@ -121,10 +133,23 @@ def _document(result_id: str, request: TranslateRequest, result: Translation, js
         output_tokens=result.output_tokens,
         reverted=result.reverted,
         model_scene_json=result.model_scene_json,
+        **({"fixes": result.fixes} if result.fixes else {}),
         worker=Warm.worker_name,
         finished_at=utc_now(),
         error=None,
     )
+
+
+def _source(result: Translation) -> V2Scene | None:
+    """A v2 translation's source as a V2Scene (what a refinement of it patches); None for v1 (or, defensively,
+    a source that does not validate: preparing a head is only a speed-up, never a reason to fail a stored job)."""
+    if result.language != "v2" or not result.source:
+        return None
+    try:
+        return V2Scene.model_validate(result.source)
+    except ValueError:
+        log.warning("the v2 source of a translation does not validate; its refinement head is not prepared")
+        return None
 
 
 def _attempt_error(engine: Translator, attempt: int) -> str | None:
@@ -133,19 +158,34 @@ def _attempt_error(engine: Translator, attempt: int) -> str | None:
     return attempts[attempt - 1].error if 0 < attempt <= len(attempts) else None
 
 
-def _base_scene(store: Store, request: TranslateRequest) -> Scene | None:
-    """The scene a refinement continues from, read from the store (the service checked it exists)."""
+def _base_scene(store: Store, request: TranslateRequest) -> tuple[Scene | None, V2Scene | None]:
+    """The scene a refinement continues from, read from the store (the service checked it exists).
+
+    Returns the compiled scene and, for a v2 result, its source; a v1 result (stored before v2, or a hand
+    edit of the compiled scene) has no source, and the engine converts its scene (``core.v2.from_v1``).
+    """
     if request.base is None:
-        return None
+        return None, None
     document = store.get_result(request.base)
     if document is None:
         raise BaseNotFound(f"no stored result with id {request.base}; it may have expired")
     if document.get("error"):
         raise BaseFailed(f"result {request.base} has no scene: it failed ({document['error'].get('error')})")
+    return base_of(request.base, document)
+
+
+def base_of(result_id: str, document: dict[str, Any]) -> tuple[Scene, V2Scene | None]:
+    """A stored result's compiled scene and v2 source (None for v1), or :class:`BaseFailed` if either is invalid."""
     try:
-        return Scene.model_validate(document.get("scene"))
+        scene = Scene.model_validate(document.get("scene"))
     except ValueError as exc:  # pydantic's ValidationError: a document from an older schema
-        raise BaseFailed(f"the scene of result {request.base} no longer validates") from exc
+        raise BaseFailed(f"the scene of result {result_id} no longer validates") from exc
+    if document.get("language", "v1") != "v2":
+        return scene, None
+    try:
+        return scene, V2Scene.model_validate(document.get("source"))
+    except ValueError as exc:
+        raise BaseFailed(f"the v2 source of result {result_id} no longer validates") from exc
 
 
 def _callback(job: Job | None, body: dict[str, Any], status: int, started: float, settings: Settings) -> None:

@@ -7,6 +7,7 @@ import logging
 from text2pixi.core.contracts import TranslateRequest
 from text2pixi.core.errors import GenerationError
 from text2pixi.core.scene import Scene
+from text2pixi.core.v2 import V2Scene
 from text2pixi.engine import ProgressCallback, Translation, Translator
 from text2pixi.settings import Settings
 
@@ -21,10 +22,12 @@ VARIANT_EXTRA_TRIES = 2
 
 
 def generate(engine: Translator, request: TranslateRequest, base: Scene | None, settings: Settings,
-             job_id: str, progress: ProgressCallback | None = None) -> list[Translation]:
+             job_id: str, progress: ProgressCallback | None = None, *,
+             base_source: V2Scene | None = None) -> list[Translation]:
     """The job's scenes: the first as asked (an error here fails the job), then distinct variants.
 
-    ``progress`` follows the first scene (the job's own result, the one clients draw as it comes).
+    ``progress`` follows the first scene (the job's own result, the one clients draw as it comes). A
+    refinement passes ``base`` (the compiled scene) and, when the base is a v2 result, ``base_source``.
 
     Variant k (2..N) is sampled at :data:`VARIANT_TEMPERATURE` or more with its own seed; a variant whose
     scene JSON repeats an earlier one is generated again, up to :data:`VARIANT_EXTRA_TRIES` times, and a
@@ -32,7 +35,7 @@ def generate(engine: Translator, request: TranslateRequest, base: Scene | None, 
     """
     options = request.options
     first = engine.translate(request.prompt, max_tokens=options.max_tokens, temperature=options.temperature,
-                             seed=options.seed, base=base, progress=progress)
+                             seed=options.seed, base=base, base_source=base_source, progress=progress)
     scenes, seen = [first], {first.scene_json}
     seed0 = settings.seed if options.seed is None else options.seed
     for k in range(2, request.variants + 1):
@@ -40,6 +43,7 @@ def generate(engine: Translator, request: TranslateRequest, base: Scene | None, 
             seed = (seed0 + k * VARIANT_SEED_STRIDE + extra) % 2**31
             try:
                 result = engine.translate(request.prompt, max_tokens=options.max_tokens, seed=seed, base=base,
+                                          base_source=base_source,
                                           temperature=max(options.temperature or 0.0, VARIANT_TEMPERATURE))
             except GenerationError as exc:
                 log.info("job %s: variant %d (seed %d) failed: %s", job_id, k, seed, exc)

@@ -12,6 +12,7 @@ from typing import Any
 
 from text2pixi import registry
 from text2pixi.core.scene import Scene
+from text2pixi.core.v2 import V2Scene
 from text2pixi.engine import Translator, open_translator
 from text2pixi.service import metrics
 from text2pixi.service.pixi_bundle import load_pixi_js
@@ -31,7 +32,8 @@ class Warm:
     pages: PageCompressor = PageCompressor("")
     prime_s: float = 0.0
     worker_name: str = ""
-    last_scene: tuple[str, Scene] | None = None  # the last job's (result id, scene): a refinement may follow
+    last_scene: tuple[str, Scene, V2Scene | None] | None = None
+    """The last job's (result id, compiled scene, v2 source or None): a refinement of it may follow."""
 
     @classmethod
     def ready(cls) -> tuple[Translator, Store, Settings]:

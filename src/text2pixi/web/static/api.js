@@ -14,6 +14,7 @@ export function describe(status, body, retryAfter) {
       return `The queue is full; try again in ${retryAfter || "a few"} seconds.`;
     case "generation_failed":
     case "output_truncated":
+    case "runaway_generation":
     case "context_full":
       return `The model could not produce a valid scene (${code.replace("_", " ")}): ${message}`;
     case "service_unavailable":

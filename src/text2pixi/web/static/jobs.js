@@ -7,7 +7,7 @@ import { play } from "./player.js";
 import { pause, stopProgress, watchProgress } from "./progress.js";
 import { current } from "./state.js";
 import { clearVariants, showVariants } from "./variants.js";
-import { loadVersions } from "./versions.js";
+import { loadVersions, showScene } from "./versions.js";
 
 const JOB_ID = /^[0-9a-f]{32}$/;
 
@@ -54,7 +54,7 @@ export async function show(state, id, t0, mine) {
     return;
   }
   const result = view.result;
-  $("scene").textContent = JSON.stringify(result.scene, null, 2);
+  showScene(result);
   $("code").textContent = result.js;
   const timings = result.timings || {};
   $("meta").textContent = `${result.model} · ${result.output_tokens} tokens · generation `
@@ -100,7 +100,8 @@ export async function submit(state, prompt, base) {
   }
 }
 
-/** Refine the version on screen; an unsaved edit is stored first (validated again) so it can be the base. */
+/** Refine the version on screen; an unsaved edit is stored first (validated again) so it can be the base: a v2 edit
+ * as its source (it stays v2), a v1 edit as its scene. */
 export async function refine(state, instruction) {
   const v = current(state);
   if (!v) return;
@@ -109,7 +110,8 @@ export async function refine(state, instruction) {
       const saved = await api("api/edit", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ base: v.from, scene: v.scene, note: v.label.slice(0, 200) }),
+        body: JSON.stringify(Object.assign({ base: v.from, note: v.label.slice(0, 200) },
+                                           v.source ? { source: v.source } : { scene: v.scene })),
       });
       v.id = saved.id;
     } catch (err) {

@@ -4,7 +4,8 @@
 // page. Direct edits (the property panel) re-render at once through /ui/api/render.js?scene=..., which validates the
 // edited scene on the server and answers the same kind of script (no eval here: CSP script-src 'self'). Versions: the
 // page keeps the chain it shows (the server's history of the job, then unsaved edits); Undo steps back one version,
-// and Refine first stores an unsaved edit (/ui/api/edit) so that it can be the base of the refinement.
+// and Refine first stores an unsaved edit (/ui/api/edit) so that it can be the base of the refinement. A v2 result
+// shows its source (the v2 scene the model wrote) and is edited in it: /ui/api/compile compiles an edited source.
 //
 // Modules: state.js (the one state object), api.js (the proxy), display.js (status, steps, error, buttons),
 // player.js (mounting scene scripts), jobs.js (submit, follow, show), versions.js, variants.js, panel.js,

@@ -43,7 +43,7 @@ export async function showVariants(state, result) {
 async function chooseVariant(state, variant, figure) {
   for (const f of $("variants-grid").children) f.className = f === figure ? "chosen" : "";
   const v = current(state);
-  state.versions[state.versions.length - 1] = { id: variant.id, scene: variant.scene,
+  state.versions[state.versions.length - 1] = { id: variant.id, scene: variant.scene, source: variant.source || null,
                                                 label: `${v ? v.label : "variant"} (variant ${variant.variant})`,
                                                 from: null };
   await play(state, variant.id);

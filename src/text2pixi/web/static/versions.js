@@ -1,5 +1,6 @@
 // The chain of versions the page shows: the server's history of the job, then the edits made here (unsaved until
-// a refinement stores one as its base). Undo steps back one version.
+// a refinement stores one as its base). Undo steps back one version. A version is {id, scene, source, label, from}:
+// ``scene`` the compiled scene (what plays), ``source`` a v2 version's v2 scene (what the model wrote), else null.
 
 import { api } from "./api.js";
 import { $, setControls, showError } from "./display.js";
@@ -23,13 +24,22 @@ export function showVersions(state) {
   const v = current(state);
   $("instruction").disabled = !v;
   $("refine").disabled = !v;
-  if (v) $("scene").textContent = JSON.stringify(v.scene, null, 2);
+  if (v) showScene(v);
   fillPanel(state);
 }
 
-/** An edit of ``base`` (already on the stage) becomes the version on screen, unsaved. */
-export function addEdit(state, base, scene, id, label) {
-  state.versions.push({ id: null, scene, label: `${id}: ${label}`, from: base.id || base.from });
+/** The JSON panes: the source the model wrote for a v2 version (and what it compiles to), else the scene. */
+export function showScene(v) {
+  $("scene").textContent = JSON.stringify(v.source || v.scene, null, 2);
+  $("scene-title").textContent = v.source ? "Scene (v2, as written)" : "Scene (validated JSON)";
+  $("compiled-pane").hidden = !v.source;
+  $("compiled").textContent = v.source ? JSON.stringify(v.scene, null, 2) : "";
+}
+
+/** An edit of ``base`` (already on the stage) becomes the version on screen, unsaved; ``source`` for a v2 edit. */
+export function addEdit(state, base, scene, id, label, source) {
+  state.versions.push({ id: null, scene, source: source || null, label: `${id}: ${label}`,
+                        from: base.id || base.from });
   showVersions(state);
   setControls(state, null);
   $("status").textContent = `Edited ${id} (${label}); not generated, re-rendered.`;
@@ -59,8 +69,10 @@ export async function loadVersions(state, view) {
   } catch (err) {
     chain = [];
   }
-  if (!chain.length) chain = [{ id: view.id, scene: view.result.scene, prompt: view.result.prompt }];
-  state.versions = chain.filter((v) => v.scene).map((v) => ({ id: v.id, scene: v.scene, label: v.prompt || v.id,
-                                                               from: null }));
+  if (!chain.length) {
+    chain = [{ id: view.id, scene: view.result.scene, source: view.result.source, prompt: view.result.prompt }];
+  }
+  state.versions = chain.filter((v) => v.scene).map((v) => ({ id: v.id, scene: v.scene, source: v.source || null,
+                                                               label: v.prompt || v.id, from: null }));
   showVersions(state);
 }
