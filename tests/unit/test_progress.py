@@ -129,3 +129,31 @@ def test_stack_up_says_what_each_worker_is_doing(tmp_path) -> None:  # type: ign
     said: list[str] = []
     wait_for_workers(cfg, 5, said.append, {1: offset, 2: 0})
     assert said[0].startswith("worker1: warm (") and said[1].startswith("worker2: warm (")
+
+
+V2_REPLY = ('{"bg":"navy","items":[{"id":"sq","shape":"square","color":"blue","n":3,"do":[{"spin":"cw"}]},'
+            '{"id":"sun","color":"yellow","at":"below","of":"moon"},{"id":"moon","at":"top-right"}]}')
+
+
+@pytest.mark.parametrize("step", [1, 5, 10_000])
+def test_a_v2_reply_reports_compiled_objects_item_by_item(step: int) -> None:
+    from text2pixi.core.v2 import V2Scene, compile_scene
+
+    seen = follow(V2_REPLY, step)
+    objects = [what for _, kind, what in seen if kind == "object"]
+    final = compile_scene(V2Scene.model_validate_json(V2_REPLY))
+    # every compiled object once, in order; a relative item waits for the item it is placed against
+    assert [index for index, _ in objects] == [0, 1, 2, 3, 4]  # type: ignore[misc]
+    assert [o["id"] for _, o in objects] == [o.id for o in final.objects]  # type: ignore[misc]
+    assert [(o["x"], o["y"]) for _, o in objects] == [(o.x, o.y) for o in final.objects]  # type: ignore[misc]
+    assert [what for _, kind, what in seen if kind == "stage"] == [Stage(w=800, h=600, bg="navy")]
+    if step == 1:  # the three copies appear when the first item closes, before "sun" is written
+        first = next(end for end, kind, _ in seen if kind == "object")
+        assert V2_REPLY[first - 1] == "," and '"sun"' not in V2_REPLY[:first]
+        later = {end for end, kind, _ in seen if kind == "object"} - {first}
+        assert min(later) == len(V2_REPLY) - 1  # sun and moon together, once moon's item closed
+
+
+def test_v2_stage_defaults_are_the_v2_ones() -> None:
+    found = SceneTracker().feed('{"items":[')
+    assert found.stage == Stage(w=800, h=600, bg="black")

@@ -6,7 +6,11 @@ The types and their data are the pydantic models below (:data:`EVENT_MODELS`).
 
 :class:`SceneTracker` follows one attempt's text as it grows and says which objects became complete:
 an object counts once the text has the ``,`` or ``]`` after it (before that, ``{"type":"circle","r":1``
-may still become ``r:12``) and it validates on its own as a v1 scene object. Values are read with
+may still become ``r:12``) and it validates on its own as a v1 scene object. A v2 reply (``items``) is followed
+the same way, item by item: once the complete items compile on their own (one placed relative to an item not yet
+written waits for it), their compiled objects are reported, so a row of copies appears as soon as its item
+closes. Their places are provisional (items without a place are spread over the items written so far); the
+finished scene replaces them. Values are read with
 pydantic_core's partial JSON parser; the completeness comes from a small scanner that reads each new
 character once, so following a document costs O(its length) in all.
 """
@@ -21,7 +25,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
+from text2pixi.core.errors import InvalidScene
 from text2pixi.core.scene import MAX_STAGE_SIDE, MIN_STAGE_SIDE, Color, Scene, SceneObject
+from text2pixi.core.v2.compiler import compile_scene
+from text2pixi.core.v2.language import V2Scene
 
 EventType = Literal["queued", "started", "attempt", "tokens", "object", "stage", "reask", "finished", "failed"]
 TERMINAL: frozenset[str] = frozenset({"finished", "failed"})
@@ -171,6 +178,18 @@ class JsonStrings:
 
 _OBJECT = TypeAdapter(SceneObject)
 _STAGE_KEYS = ("w", "h", "bg")
+_LISTS = ("objects", "items")
+"""The top-level list whose elements are followed: v1's objects, v2's items."""
+
+
+def _v2_objects(parsed: dict[str, Any], complete: int) -> list[dict[str, Any]]:
+    """The compiled objects of the first ``complete`` items of a v2 reply; none while they do not compile alone."""
+    stage = {k: parsed[k] for k in ("bg", "w", "h") if k in parsed}
+    try:
+        scene = compile_scene(V2Scene.model_validate({**stage, "items": parsed["items"][:complete]}))
+    except (ValidationError, InvalidScene):
+        return []
+    return [o.model_dump(mode="json", exclude_defaults=True) for o in scene.objects]
 
 
 @dataclass
@@ -192,8 +211,9 @@ class SceneTracker:
         self._top_key = ""  # the top-level key whose value is being read
         self._expect_key = False
         self._element_closed = False  # an object of the objects list closed; its separator comes next
-        self._complete = 0  # objects followed by "," or "]"
-        self._emitted = 0
+        self._complete = 0  # objects (v2: items) followed by "," or "]"
+        self._emitted = 0  # objects reported
+        self._seen = 0  # elements of the list already looked at
         self._done_keys: set[str] = set()  # top-level keys whose value ended ("," or "}" after it)
         self._closed = False  # the top-level object closed
         self._stage_sent = False
@@ -214,23 +234,31 @@ class SceneTracker:
         if (self._complete, len(self._done_keys), self._closed, self._top_key) == before:
             return found
         wants_stage = not self._stage_sent and self._stage_known()
-        if self._complete <= self._emitted and not wants_stage:
+        if self._complete <= self._seen and not wants_stage:
             return found
         parsed = from_json(text, allow_partial=True)
         if not isinstance(parsed, dict):
             return found
-        objects = parsed.get("objects")
-        objects = objects if isinstance(objects, list) else []
-        for index in range(self._emitted, min(self._complete, len(objects))):
-            try:
-                obj = _OBJECT.validate_python(objects[index])
-            except ValidationError:
-                continue  # wrong on its own: the whole scene will fail and be re-asked
-            found.objects.append((index, _OBJECT.dump_python(obj, mode="json", exclude_defaults=True)))
-        self._emitted = max(self._emitted, self._complete)
+        v2 = isinstance(parsed.get("items"), list)
+        if v2 and self._complete > self._seen:
+            compiled = _v2_objects(parsed, self._complete)
+            found.objects += list(enumerate(compiled))[self._emitted:]
+            self._emitted = max(self._emitted, len(compiled))
+        elif not v2:
+            objects = parsed.get("objects")
+            objects = objects if isinstance(objects, list) else []
+            for index in range(self._emitted, min(self._complete, len(objects))):
+                try:
+                    obj = _OBJECT.validate_python(objects[index])
+                except ValidationError:
+                    continue  # wrong on its own: the whole scene will fail and be re-asked
+                found.objects.append((index, _OBJECT.dump_python(obj, mode="json", exclude_defaults=True)))
+            self._emitted = max(self._emitted, self._complete)
+        self._seen = max(self._seen, self._complete)
         if wants_stage:
             self._stage_sent = True
-            values = {key: parsed[key] if key in parsed else Scene.model_fields[key].default for key in _STAGE_KEYS}
+            model = V2Scene if v2 or self._top_key == "items" else Scene
+            values = {key: parsed[key] if key in parsed else model.model_fields[key].default for key in _STAGE_KEYS}
             try:
                 found.stage = Stage.model_validate(values)
             except ValidationError:
@@ -238,8 +266,9 @@ class SceneTracker:
         return found
 
     def _stage_known(self) -> bool:
-        """w, h and bg each ended, or the document went past them (``anims`` started, or it closed)."""
-        return self._closed or self._top_key == "anims" or all(k in self._done_keys for k in _STAGE_KEYS)
+        """w, h and bg each ended, or the document went past them (v1's ``anims`` or v2's ``items`` started, or
+        it closed)."""
+        return self._closed or self._top_key in ("anims", "items") or all(k in self._done_keys for k in _STAGE_KEYS)
 
     def _scan(self, text: str) -> None:
         stack, strings = self._stack, self._strings
@@ -285,4 +314,4 @@ class SceneTracker:
         self._pos = len(text)
 
     def _in_objects(self) -> bool:
-        return self._top_key == "objects" and self._stack[:2] == ["{", "["]
+        return self._top_key in _LISTS and self._stack[:2] == ["{", "["]
