@@ -57,6 +57,12 @@ def _v1(recorder: Recorder, prompt: str, retries: int = 1) -> Scene:
 
 
 def _v2(recorder: Recorder, prompt: str, retries: int = 1) -> tuple[V2Scene, Scene]:
+    source, compiled, fixes = _v2_fixed(recorder, prompt, retries)
+    assert fixes == []
+    return source, compiled
+
+
+def _v2_fixed(recorder: Recorder, prompt: str, retries: int = 1) -> tuple[V2Scene, Scene, list[str]]:
     return ask_for_v2(recorder.create, build_v2_messages(prompt), max_retries=retries, budget=100, hooks=Hooks(),
                       attempts=lambda: len(recorder.calls), prompt=prompt)
 
@@ -159,3 +165,29 @@ def test_v2_refinement_patch_is_applied_compiled_and_bad_patches_reasked() -> No
     fields = finish(asked, base=base, prompt=instruction)
     assert fields["patch"] == asked.patch and fields["source_changed"] == ["items.sun.color"]
     assert fields["reverted"] == [] and fields["model_scene_json"] is None
+
+
+def test_a_background_the_sentence_never_named_gives_way_to_its_stated_item_colour() -> None:
+    reply = '{"bg":"pink","items":[{"shape":"text","text":"Happy Birthday","color":"pink"}]}'
+    recorder = Recorder(reply)
+    source, compiled, fixes = _v2_fixed(recorder, "the words Happy Birthday in pink, in the middle", retries=0)
+    assert len(recorder.calls) == 1 and source.bg == "black" and compiled.bg == "black"
+    assert compiled.objects[0].color == "pink" and compile_scene(source) == compiled
+    assert fixes == ["background pink -> black: the sentence names no background colour and pink items would be "
+                     "invisible on it"]
+    fields = finish(Asked(compiled, source, fixes=fixes), base=None, prompt="Happy Birthday in pink")
+    assert "bg" not in fields["source"]  # black is the language's default
+    assert fields["fixes"][0].startswith("background pink -> black")
+
+
+def test_an_item_colour_the_sentence_never_named_gives_way_to_a_stated_background() -> None:
+    reply = '{"bg":"white","items":[{"shape":"square","color":"white"}]}'
+    source, compiled, fixes = _v2_fixed(Recorder(reply), "a square on a white background", retries=0)
+    assert source.bg == "white" and source.items[0].color is None
+    assert compiled.objects[0].color != "white" and fixes and "dropped" in fixes[0]
+
+
+def test_both_colours_stated_is_reasked_not_changed() -> None:
+    reply = '{"bg":"white","items":[{"shape":"square","color":"white"}]}'
+    with pytest.raises(GenerationFailed, match="invisible"):
+        _v2_fixed(Recorder(reply), "a white square on a white background", retries=0)

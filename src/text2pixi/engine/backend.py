@@ -142,7 +142,7 @@ def ask_for_scene(create: Callable[..., Any], messages: list[dict[str, Any]], *,
 
 
 def ask_for_v2(create: Callable[..., Any], messages: list[dict[str, Any]], *, max_retries: int, budget: int,
-               hooks: Hooks, attempts: Callable[[], int], prompt: str) -> tuple[V2Scene, Scene]:
+               hooks: Hooks, attempts: Callable[[], int], prompt: str) -> tuple[V2Scene, Scene, list[str]]:
     """A v2 scene and its compiled scene from one instructor call with re-asks (:func:`_ask`).
 
     A reply that does not compile, or whose compiled scene has a sanity problem the sentence speaks of, is
@@ -165,8 +165,8 @@ def ask_for_patch(create: Callable[..., Any], messages: list[dict[str, Any]], *,
                "sanity": SanityContext(prompt, base, last_attempt=lambda: attempts() > max_retries)}
     reply: ReviewedPatch = _ask(create, ReviewedPatch, messages, context, max_retries=max_retries, budget=budget,
                                 hooks=hooks, attempts=attempts)
-    patch, source, scene = reply.plain()
-    return Asked(scene, source, json.loads(patch.to_json()), changed_paths(base_source, patch))
+    patch, source, scene, fixes = reply.plain()
+    return Asked(scene, source, json.loads(patch.to_json()), changed_paths(base_source, patch), fixes)
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,8 @@ class Asked:
     source: V2Scene | None = None
     patch: dict[str, Any] | None = None
     source_changed: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    """Fixes made to the v2 source before compiling (:mod:`text2pixi.core.v2.clash`)."""
 
 
 def ask_within(create: Callable[..., Any], messages: list[dict[str, Any]], *, bounds: Bounds, hooks: Hooks,
@@ -193,9 +195,9 @@ def ask_within(create: Callable[..., Any], messages: list[dict[str, Any]], *, bo
         def count() -> int:
             return attempts() - offset
         if language == "v2" and base is None:
-            source, scene = ask_for_v2(create, asked, max_retries=retries, budget=bounds.budget, hooks=hooks,
-                                       attempts=count, prompt=prompt)
-            return Asked(scene, source)
+            source, scene, fixes = ask_for_v2(create, asked, max_retries=retries, budget=bounds.budget,
+                                              hooks=hooks, attempts=count, prompt=prompt)
+            return Asked(scene, source, fixes=fixes)
         if language == "v2" and base is not None:
             return ask_for_patch(create, asked, max_retries=retries, budget=bounds.budget, hooks=hooks,
                                  attempts=count, prompt=prompt, base=base,
@@ -215,6 +217,7 @@ def finish(asked: Asked, *, base: Scene | None, prompt: str) -> dict[str, Any]:
     scene, model_scene_json, reverted = (asked.scene, None, []) if asked.source is not None else keep_base(
         base, asked.scene, prompt)
     scene, fixes = sanity_fixes(base, scene, prompt)
+    fixes = asked.fixes + fixes
     fields: dict[str, Any] = {"scene": scene, "scene_json": scene.to_json(), "model_scene_json": model_scene_json,
                               "reverted": reverted, "fixes": fixes}
     if asked.source is not None:

@@ -29,6 +29,7 @@ from text2pixi.core.errors import SceneCompileError
 from text2pixi.core.sanity import SanityContext, review
 from text2pixi.core.scene import Scene
 from text2pixi.core.v2 import V2Scene, compile_scene, v2_json_schema
+from text2pixi.core.v2.clash import settle_clashes
 from text2pixi.core.v2.patch import Patch, apply_patch, patch_json_schema
 from text2pixi.engine.grammar import language_schema
 
@@ -77,19 +78,24 @@ def source_json(scene: V2Scene) -> dict[str, Any]:
     return scene.model_dump(mode="json", exclude_defaults=True, by_alias=True)
 
 
-def compile_reviewed(scene: V2Scene, info: ValidationInfo) -> Scene:
-    """The compiled scene of a v2 reply, or a ``ValueError`` the re-ask sends back: a compile error, or the
-    sanity problems the sentence speaks of (except on the last attempt, whose scene is kept with them)."""
+def compile_reviewed(scene: V2Scene, info: ValidationInfo) -> tuple[V2Scene, Scene, list[str]]:
+    """The source, compiled scene and fixes of a v2 reply, or a ``ValueError`` the re-ask sends back: a compile
+    error, or the sanity problems the sentence speaks of (except on the last attempt, whose scene is kept with
+    them). An item in the background's own colour is first settled as the sentence allows
+    (:func:`~text2pixi.core.v2.clash.settle_clashes`)."""
+    ctx = (info.context or {}).get("sanity")
+    fixes: list[str] = []
+    if isinstance(ctx, SanityContext):
+        scene, fixes = settle_clashes(scene, ctx.prompt)
     try:
         compiled = compile_scene(scene)
     except SceneCompileError as exc:
         raise ValueError(str(exc)) from None
-    ctx = (info.context or {}).get("sanity")
     if isinstance(ctx, SanityContext):
         found = review(compiled, ctx.prompt, ctx.base)
         if found.problems and not ctx.last_attempt():
             raise ValueError(found.message())
-    return compiled
+    return scene, compiled, fixes
 
 
 class ReviewedV2Scene(V2Scene):
@@ -98,7 +104,7 @@ class ReviewedV2Scene(V2Scene):
     Its JSON schema (what the grammar and a remote server enforce) is the language's, in its key order."""
 
     model_config = ConfigDict(title="V2Scene")
-    _compiled: Scene | None = PrivateAttr(default=None)
+    _result: tuple[V2Scene, Scene, list[str]] | None = PrivateAttr(default=None)
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -109,20 +115,24 @@ class ReviewedV2Scene(V2Scene):
     def _compile(cls, value: Any, handler: ModelWrapValidatorHandler[ReviewedV2Scene],
                  info: ValidationInfo) -> ReviewedV2Scene:
         scene = handler(value)
-        scene._compiled = compile_reviewed(scene, info)
+        scene._result = compile_reviewed(scene, info)
         return scene
 
-    def plain(self) -> tuple[V2Scene, Scene]:
-        """The reply as a plain :class:`V2Scene` (equal to one read back from JSON) and its compiled scene."""
-        assert self._compiled is not None, "validated replies are compiled"
-        return V2Scene.model_construct(self.model_fields_set, **dict(self)), self._compiled
+    def plain(self) -> tuple[V2Scene, Scene, list[str]]:
+        """The reply as a plain :class:`V2Scene` (equal to one read back from JSON; settled, see
+        :func:`compile_reviewed`), its compiled scene and the fixes made on the way."""
+        assert self._result is not None, "validated replies are compiled"
+        source, compiled, fixes = self._result
+        if type(source) is not V2Scene:
+            source = V2Scene.model_construct(source.model_fields_set, **dict(source))
+        return source, compiled, fixes
 
 
 class ReviewedPatch(Patch):
     """A v2 refinement's reply: a patch that applies to the base source, whose result compiles and passes review."""
 
     model_config = ConfigDict(title="Patch")
-    _result: tuple[V2Scene, Scene] | None = PrivateAttr(default=None)
+    _result: tuple[V2Scene, Scene, list[str]] | None = PrivateAttr(default=None)
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -140,11 +150,11 @@ class ReviewedPatch(Patch):
             source = apply_patch(base, patch)
         except SceneCompileError as exc:
             raise ValueError(str(exc)) from None
-        patch._result = (source, compile_reviewed(source, info))
+        patch._result = compile_reviewed(source, info)
         return patch
 
-    def plain(self) -> tuple[Patch, V2Scene, Scene]:
-        """The patch as a plain :class:`Patch`, the patched source and its compiled scene."""
+    def plain(self) -> tuple[Patch, V2Scene, Scene, list[str]]:
+        """The patch as a plain :class:`Patch`, the patched source, its compiled scene and the fixes made."""
         assert self._result is not None, "validated with a base source"
         return Patch.model_construct(self.model_fields_set, **dict(self)), *self._result
 

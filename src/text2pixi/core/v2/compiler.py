@@ -21,6 +21,7 @@ from text2pixi.core.v2.language import V2Scene
 from text2pixi.core.v2.layout import Placed, place_items
 from text2pixi.core.v2.motion import Ctx, State, Tween
 from text2pixi.core.v2.order import Timeline, cycle_of, item_starts, sequence
+from text2pixi.core.v2.refs import resolve_refs
 from text2pixi.core.v2.shapes import anchor_offset, line_ends
 
 
@@ -95,6 +96,7 @@ def _object(p: Placed, oid: str, centre: tuple[float, float], color: str, tl: Ti
 
 def compile_scene(scene: V2Scene) -> s.Scene:
     """The compiled scene of a v2 scene, or a :class:`SceneCompileError` that says what to change."""
+    scene = resolve_refs(scene)
     placed = place_items(scene)
     _check_stated_colors(scene, placed)
     names = [p.name for p in placed]

@@ -158,7 +158,8 @@ def _check_refs(scene: V2Scene, names: list[str]) -> None:
     for name, item in zip(names, scene.items, strict=True):
         if item.of is not None:
             if item.of not in names:
-                raise SceneCompileError(f"\"of\":{item.of!r} is not an item id (ids: {', '.join(names)})", item=name)
+                raise SceneCompileError(f"\"of\":{item.of!r} is not an item id (ids: {', '.join(names)}); for a place "
+                                        "on the stage itself leave out \"of\" (e.g. \"at\":\"left\")", item=name)
             if item.of == name:
                 raise SceneCompileError("\"of\" names the item itself; name another item", item=name)
             if item.at not in RELATIONS:
