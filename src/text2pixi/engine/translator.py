@@ -234,13 +234,22 @@ class Engine:
         self._ensure_prefix(tokens)
         head = self._head
         if head is None or len(head) >= len(tokens) or tokens[: len(head)] != head:
-            return self.prefix_tokens  # a fresh request, or a head the full prompt tokenizes differently
+            return self._shared(tokens)  # a fresh request, or a head the full prompt tokenizes differently
         if self.checkpoints.restore(head):
             self._checkpoint = "restored"
         else:
             self._evaluate_head(head)
             self._checkpoint = "evaluated"
         return len(head)
+
+    def _shared(self, tokens: list[int]) -> int:
+        """How many of ``tokens`` count as the primed prefix: ``prefix_tokens``, but never all of them.
+
+        A v2 refinement's prompt starts with the patch system prompt, whose length differs from the primed one:
+        a short base and instruction can make the whole prompt (or a refinement head) shorter than
+        ``prefix_tokens``; at least its last token is then left to evaluate (and give the next logits).
+        """
+        return max(0, min(self.prefix_tokens, len(tokens) - 1))
 
     def _ensure_prefix(self, tokens: list[int]) -> None:
         """Make sure the KV cache starts with the primed prefix (``tokens[:prefix_tokens]``), evaluated as prime() does.
@@ -249,7 +258,7 @@ class Engine:
         refinement, whose prompt starts with another system prompt: each one's first ``prefix_tokens`` are then
         restored from their kept state (the very state evaluating them gives), else evaluated and kept.
         """
-        llm, n = self.llm, self.prefix_tokens
+        llm, n = self.llm, self._shared(tokens)
         if llm.n_tokens < n or list(llm.input_ids[:n]) != tokens[:n]:
             if self._prefixes.restore(tokens[:n]):
                 return
@@ -260,8 +269,9 @@ class Engine:
     def _evaluate_head(self, head: list[int]) -> None:
         """Evaluate ``head`` after the primed prefix as one call, always the same way, and keep its state."""
         self._ensure_prefix(head)
-        self.llm.n_tokens = self.prefix_tokens  # eval() drops KV entries from n_tokens on
-        self.llm.eval(head[self.prefix_tokens:])
+        n = self._shared(head)
+        self.llm.n_tokens = n  # eval() drops KV entries from n_tokens on
+        self.llm.eval(head[n:])
         self.checkpoints.save(head)
 
     def _refinement_messages(self, base: Scene, base_source: V2Scene | None, instruction: str) -> list[dict[str, str]]:
