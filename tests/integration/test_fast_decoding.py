@@ -15,8 +15,10 @@ import pytest
 from text2pixi import registry
 from text2pixi.core.prompt import build_messages
 from text2pixi.core.scene import scene_json_schema
+from text2pixi.core.v2.prompt import build_v2_messages
 from text2pixi.engine.fastforward import ordered_schema
 from text2pixi.engine.grammar import compact_gbnf
+from text2pixi.engine.replies import grammar_schema
 
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "bench" / "prompts.txt"
 PROMPTS = [p for p in (line.strip() for line in PROMPTS_FILE.read_text().splitlines()) if p and not p.startswith("#")]
@@ -32,11 +34,13 @@ def one_thread_engine(small_settings):
 
 
 def _decode_both(engine, prompt: str, max_tokens: int):
-    schema = scene_json_schema()
+    """Both decoders on ``prompt`` in the engine's language (its primed prefix is that language's)."""
+    v2 = engine.language == "v2"
+    schema = grammar_schema() if v2 else scene_json_schema()
     gbnf = compact_gbnf(schema)
     if not engine.prefix_tokens:
         engine.prime()
-    tokens = engine._tokens(build_messages(prompt))
+    tokens = engine._tokens(build_v2_messages(prompt) if v2 else build_messages(prompt))
     decoder = engine._decoder
     reference = decoder.generate(tokens, gbnf, max_tokens=max_tokens, sample_first=False,
                                  max_reuse=engine.prefix_tokens)
@@ -97,15 +101,19 @@ def test_fast_path_equals_reference_on_the_prompt_set(one_thread_engine):
     assert forced_total >= 0.2 * output_total, (forced_total, output_total)
 
 
-@pytest.fixture(scope="module")
-def one_thread_qwen():
-    """Qwen on one thread, as each worker of the default 2 x 1-thread stack runs it."""
+def _qwen(language: str):
+    """Qwen on one thread, as each worker of the default 2 x 1-thread stack runs it, primed for ``language``."""
     from text2pixi.engine import Engine
     from text2pixi.settings import Settings
 
-    engine = Engine(Settings(model=registry.DEFAULT_MODEL, n_threads=1, max_retries=1))
+    engine = Engine(Settings(model=registry.DEFAULT_MODEL, n_threads=1, max_retries=1, scene_language=language))
     engine.prime()
     return engine
+
+
+@pytest.fixture(scope="module")
+def one_thread_qwen():
+    return _qwen("v1")
 
 
 @pytest.mark.slow
@@ -118,6 +126,21 @@ def test_fast_path_equals_reference_on_the_default_model(one_thread_qwen):
         assert fast.finish_reason == reference.finish_reason == "stop"
         assert fast.stats.forced_tokens > 0
         assert fast.stats.plain_rounds + fast.stats.draft_rounds < fast.stats.output_tokens  # fewer model calls
+
+
+@pytest.mark.slow
+def test_fast_path_equals_reference_under_the_v2_grammar():
+    """The default language: the v2 grammar (its keys in the language's order, ``anyOf`` unions) forces
+    tokens that llguidance and llama.cpp's grammar agree on, so the fast path stays exact and in sync."""
+    engine = _qwen("v2")
+    forced_total = 0
+    for prompt in PROMPTS[:6]:
+        reference, fast, forced = _decode_both(engine, prompt, max_tokens=200)
+        assert fast.text == reference.text, prompt
+        assert fast.finish_reason == reference.finish_reason == "stop"
+        assert forced is not None and forced.in_sync, prompt
+        forced_total += fast.stats.forced_tokens
+    assert forced_total > 0
 
 
 @pytest.mark.model

@@ -24,7 +24,7 @@ from text2pixi.core.preserve import preserve
 from text2pixi.core.sanity import ReviewedScene, SanityContext, review
 from text2pixi.core.scene import STAGE_BOUNDS, Scene
 from text2pixi.core.v2 import V2Scene, from_v1
-from text2pixi.core.v2.patch import changed_paths
+from text2pixi.core.v2.patch import source_changes
 from text2pixi.engine.replies import (
     PATCHED,
     ReviewedPatch,
@@ -166,7 +166,8 @@ def ask_for_patch(create: Callable[..., Any], messages: list[dict[str, Any]], *,
     reply: ReviewedPatch = _ask(create, ReviewedPatch, messages, context, max_retries=max_retries, budget=budget,
                                 hooks=hooks, attempts=attempts)
     patch, source, scene, fixes = reply.plain()
-    return Asked(scene, source, json.loads(patch.to_json()), changed_paths(base_source, patch), fixes)
+    return Asked(scene, source, json.loads(patch.to_json()), source_changes(base_source, source), fixes,
+                 reply.reverted)
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ class Asked:
     source_changed: list[str] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
     """Fixes made to the v2 source before compiling (:mod:`text2pixi.core.v2.clash`)."""
+    reverted: list[str] = field(default_factory=list)
+    """A v2 refinement's source paths set back to the base's value (:mod:`text2pixi.core.v2.keep`)."""
 
 
 def ask_within(create: Callable[..., Any], messages: list[dict[str, Any]], *, bounds: Bounds, hooks: Hooks,
@@ -214,7 +217,7 @@ def finish(asked: Asked, *, base: Scene | None, prompt: str) -> dict[str, Any]:
 
     A v2 scene is not passed through :func:`keep_base`: its source would no longer compile to it.
     """
-    scene, model_scene_json, reverted = (asked.scene, None, []) if asked.source is not None else keep_base(
+    scene, model_scene_json, reverted = (asked.scene, None, asked.reverted) if asked.source is not None else keep_base(
         base, asked.scene, prompt)
     scene, fixes = sanity_fixes(base, scene, prompt)
     fixes = asked.fixes + fixes

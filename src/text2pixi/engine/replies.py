@@ -30,6 +30,7 @@ from text2pixi.core.sanity import SanityContext, review
 from text2pixi.core.scene import Scene
 from text2pixi.core.v2 import V2Scene, compile_scene, v2_json_schema
 from text2pixi.core.v2.clash import settle_clashes
+from text2pixi.core.v2.keep import keep_base
 from text2pixi.core.v2.patch import Patch, apply_patch, patch_json_schema
 from text2pixi.engine.grammar import language_schema
 
@@ -133,6 +134,7 @@ class ReviewedPatch(Patch):
 
     model_config = ConfigDict(title="Patch")
     _result: tuple[V2Scene, Scene, list[str]] | None = PrivateAttr(default=None)
+    _reverted: list[str] = PrivateAttr(default_factory=list)
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -150,13 +152,22 @@ class ReviewedPatch(Patch):
             source = apply_patch(base, patch)
         except SceneCompileError as exc:
             raise ValueError(str(exc)) from None
+        ctx = (info.context or {}).get("sanity")
+        if isinstance(ctx, SanityContext):
+            source, patch._reverted = keep_base(base, source, ctx.prompt)
         patch._result = compile_reviewed(source, info)
         return patch
 
     def plain(self) -> tuple[Patch, V2Scene, Scene, list[str]]:
-        """The patch as a plain :class:`Patch`, the patched source, its compiled scene and the fixes made."""
+        """The patch as a plain :class:`Patch`, the patched source (the keys the instruction does not touch kept
+        at the base's values, :func:`~text2pixi.core.v2.keep.keep_base`), its compiled scene and the fixes made."""
         assert self._result is not None, "validated with a base source"
         return Patch.model_construct(self.model_fields_set, **dict(self)), *self._result
+
+    @property
+    def reverted(self) -> list[str]:
+        """The source paths set back to the base's value."""
+        return list(self._reverted)
 
 
 @cache

@@ -400,8 +400,13 @@ def _check_refs(ed: _Edit) -> None:
 def changed_paths(base: V2Scene, patch: Patch) -> list[str]:
     """What ``patch`` changes in ``base``'s source: ``bg``, ``items.<id>`` (added or removed),
     ``items.<id>.<key>`` (a key whose value differs, e.g. ``items.sun.do``), sorted."""
+    return source_changes(base, apply_patch(base, patch))
+
+
+def source_changes(base: V2Scene, after: V2Scene) -> list[str]:
+    """The paths of :func:`changed_paths` between two sources (e.g. a base and its patched, kept result)."""
     before = named(base)
-    after = apply_patch(base, patch)
+    after = named(after)
     paths = [key for key in ("bg", "w", "h") if getattr(before, key) != getattr(after, key)]
     old = {str(i.id): i.model_dump(mode="json", by_alias=True) for i in before.items}
     new = {str(i.id): i.model_dump(mode="json", by_alias=True) for i in after.items}
