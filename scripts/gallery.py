@@ -80,6 +80,7 @@ class Entry:
     prompt: str
     scene: dict[str, Any]
     times: tuple[float, ...]
+    source: dict[str, Any] | None = None
 
     def png(self, t: float) -> Path:
         return GALLERY / f"{self.name}-{t:g}s.png"
@@ -150,20 +151,30 @@ def regenerate(model: str | None) -> list[dict[str, Any]]:
             print(f"{name}: no scene ({exc}); skipped", file=sys.stderr)
             continue
         print(f"{name}: {len(result.scene.objects)} objects in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-        documents.append({"name": name, "prompt": prompt, "model": result.model,
+        documents.append({"name": name, "prompt": prompt, "model": result.model, "language": result.language,
+                          **({"source": result.source} if result.source is not None else {}),
                           "scene": result.scene.model_dump(mode="json", exclude_defaults=True)})
     return documents
 
 
 def load_entries() -> list[Entry]:
+    """The stored scenes. A v2 entry's ``source`` (what the model wrote) is compiled again, and must give the
+    stored scene: a difference means the compiler changed, and the gallery is regenerated on purpose."""
     from text2pixi.core.scene import Scene
+    from text2pixi.core.v2 import V2Scene, compile_scene
 
     if not SCENES.exists():
         raise GalleryError(f"{SCENES} is missing; run with --regenerate")
     entries = []
     for item in json.loads(SCENES.read_text(encoding="utf-8"))["scenes"]:
         scene = Scene.model_validate(item["scene"]).model_dump(mode="json", exclude_defaults=True)
-        entries.append(Entry(item["name"], item["prompt"], scene, frame_times(scene)))
+        source = item.get("source")
+        if source is not None:
+            compiled = compile_scene(V2Scene.model_validate(source)).model_dump(mode="json", exclude_defaults=True)
+            if compiled != scene:
+                raise GalleryError(f"{item['name']}: its v2 source no longer compiles to the stored scene; "
+                                   "regenerate the gallery (--regenerate) if the compiler changed on purpose")
+        entries.append(Entry(item["name"], item["prompt"], scene, frame_times(scene), source))
     return entries
 
 
@@ -232,8 +243,9 @@ def readme(entries: list[Entry], generated: dict[str, Any]) -> str:
     lines = [
         "# Gallery",
         "",
-        "Representative prompts, the scenes the default model made for them, and how they render: the visual",
-        "regression record of the runtime (`codegen.py`) and pixi.js. Regenerate with `make gallery`",
+        "Representative prompts, the scenes the default model wrote for them (in the v2 scene language,",
+        "[docs/scene-v2.md](../scene-v2.md), compiled by `core/v2`), and how they render: the visual",
+        "regression record of the compiler, the runtime (`codegen.py`) and pixi.js. Regenerate with `make gallery`",
         "(`scripts/gallery.py`); `make gallery-check` (and `tests/browser/test_gallery.py`) compares fresh renders",
         f"with these PNGs (mean difference ≤ {MAX_MEAN:g}/255 per channel, ≤ {MAX_FAR:.0%} of pixels far off).",
         "",
@@ -253,6 +265,9 @@ def readme(entries: list[Entry], generated: dict[str, Any]) -> str:
     for e in entries:
         shots = " | ".join(f"![{e.name} at {t:g} s]({e.png(t).name})<br>t = {t:g} s" for t in e.times)
         summary = f"{len(e.scene['objects'])} objects, {len(e.scene.get('anims', []))} animations"
+        if e.source is not None:
+            written = json.dumps(e.source, separators=(",", ":")).replace("|", "\\|")
+            summary = f"<code>{written}</code><br>{summary} compiled"
         lines.append(f"| **{e.prompt}**<br>{summary} | {shots} | ![{e.name}, animated]({e.gif.name}) |")
     return "\n".join(lines) + "\n"
 

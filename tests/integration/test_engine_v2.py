@@ -3,6 +3,7 @@ the default model the compiled scenes do what the sentences say."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -64,6 +65,35 @@ def test_a_v2_refinement_writes_a_patch_or_fails_with_a_named_error(small_v2: ob
         return  # the tiny model may not manage a patch; the Qwen tier checks what it writes
     assert t.patch is not None and "edit" in t.patch
     _source_compiles_to_scene(t)
+
+
+@pytest.mark.model
+def test_the_patch_system_prompt_is_a_prefix_of_its_own_evaluated_once(small_v2: object) -> None:
+    """A v2 refinement starts with the patch system prompt: its KV state is evaluated by the first refinement and
+    restored for the next ones (whatever their base), and no base scene's tokens count as part of a prefix."""
+    from text2pixi.core.errors import GenerationError
+    from text2pixi.core.v2.refine_prompt import build_patch_messages
+
+    engine = small_v2
+    engine.prime()  # type: ignore[attr-defined]
+    main, patch = engine._system_prefixes  # type: ignore[attr-defined]
+    assert len(main) == engine.prefix_tokens and len(patch) != len(main)  # type: ignore[attr-defined]
+    sources = [V2Scene.model_validate({"items": [{"id": "sun", "color": "orange"}]}),
+               V2Scene.model_validate({"bg": "white", "items": [{"id": "box", "shape": "square", "color": "red",
+                                                                 "at": "left", "do": [{"spin": "cw"}]}]})]
+    for source in sources:
+        tokens = engine._tokens(build_patch_messages(source, "make it blue"))  # type: ignore[attr-defined]
+        assert engine._shared(tokens) == len(patch) and tokens[: len(patch)] == patch  # type: ignore[attr-defined]
+    hits = engine._prefixes.hits  # type: ignore[attr-defined]
+    for source in sources:
+        with contextlib.suppress(GenerationError):  # the tiny model may not manage a patch; the prefix is the point
+            engine.translate("make it blue", base=compile_scene(source), base_source=source,  # type: ignore[attr-defined]
+                             max_tokens=64)
+        assert engine.last_attempts[0].cached_tokens >= len(patch)  # type: ignore[attr-defined]
+        with contextlib.suppress(GenerationError):  # back to the main prefix
+            engine.translate("a red ball", max_tokens=64)  # type: ignore[attr-defined]
+    # Each refinement and each fresh request after one restored its prefix instead of evaluating it again.
+    assert engine._prefixes.hits - hits >= 3  # type: ignore[attr-defined]
 
 
 def _xs(scene: s.Scene) -> list[float]:

@@ -147,7 +147,10 @@ export default function Home() {
             <button type="button" onClick={() => void navigator.clipboard.writeText(job.result?.js ?? "")}>Copy code</button>
             <a href={`/api/status/${job.id}?format=html`} download={`text2pixi-${job.id}.html`}>Download HTML</a>
           </div>
-          <pre style={{ overflow: "auto", maxHeight: 600, fontSize: 12 }}>{JSON.stringify(job.result.scene, null, 2)}</pre>
+          {/* The scene as the model wrote it: the v2 source (what a refinement patches), else the compiled scene. */}
+          <pre style={{ overflow: "auto", maxHeight: 600, fontSize: 12 }}>
+            {JSON.stringify(job.result.source ?? job.result.scene, null, 2)}
+          </pre>
         </section>
       )}
     </main>

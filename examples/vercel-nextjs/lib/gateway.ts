@@ -27,7 +27,11 @@ export interface JobView {
   result?: {
     prompt: string;
     model: string;
+    /** What the renderer plays: the compiled scene (objects with pixel positions, a flat animation list). */
     scene: { w?: number; h?: number; bg?: string; objects: unknown[]; anims?: unknown[] };
+    /** "v2": the model wrote `source` (items with nested steps), compiled into `scene`; "v1": it wrote `scene`. */
+    language?: "v1" | "v2";
+    source?: { w?: number; h?: number; bg?: string; items: unknown[] } | null;
     js: string;
     output_tokens: number;
     timings: { wall_s: number };

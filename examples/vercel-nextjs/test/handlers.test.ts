@@ -71,6 +71,10 @@ describe("POST /api/translate then GET /api/status/[id]", () => {
     const view = await waitDone(job.id);
     assert.equal(view.status, "finished", JSON.stringify(view.error));
     assert.ok(view.result && view.result.scene.objects.length > 0);
+    // The stack's language decides what the model wrote: a v2 result carries its source, a v1 result none.
+    assert.ok(view.result.language === "v1" || view.result.language === "v2", String(view.result.language));
+    if (view.result.language === "v2") assert.ok(view.result.source && view.result.source.items.length > 0);
+    else assert.equal(view.result.source ?? null, null);
     assert.match(view.result.js, /from "pixi\.js"/);
 
     const page = await status(job.id, "?format=html");

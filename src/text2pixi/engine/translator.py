@@ -36,7 +36,7 @@ from text2pixi.core.refine_prompt import ordered_json
 from text2pixi.core.scene import Scene
 from text2pixi.core.v2 import V2Scene, from_v1
 from text2pixi.core.v2.prompt import build_v2_messages
-from text2pixi.core.v2.refine_prompt import build_patch_messages
+from text2pixi.core.v2.refine_prompt import PATCH_SYSTEM_PROMPT, build_patch_messages
 from text2pixi.engine.backend import ProgressCallback, ask_within, error_line, finish
 from text2pixi.engine.checkpoints import Checkpoints
 from text2pixi.engine.decoding import ConstrainedDecoder, DecodeStats
@@ -106,6 +106,7 @@ class Engine:
         self._hooks = Hooks()
         self._hooks.on("parse:error", self._record_rejection)
         self.prefix_tokens = 0  # length of the primed system prefix; 0 until prime() ran
+        self._system_prefixes: list[list[int]] = []  # the fixed prefixes prompts start with (see _shared)
         # The largest batch whose logits equal one-token logits on this model, threads and build
         # (text2pixi.engine.invariance); measured by prime(), and drafts stay one token below it.
         self.exact_batch: int | None = None
@@ -136,11 +137,18 @@ class Engine:
         """A fresh request's messages in this engine's scene language (the primed prefix is theirs)."""
         return build_v2_messages(prompt) if self.language == "v2" else build_messages(prompt)
 
+    def _prefix_of(self, messages: list[dict[str, str]]) -> list[int]:
+        """The tokens of ``messages``' chat text before the last message's content (a ``\\x00`` marker)."""
+        text = self._formatter(messages=messages).prompt  # type: ignore[arg-type]
+        return self.llm.tokenize(text[: text.index("\x00")].encode("utf-8"), add_bos=False, special=True)
+
     def _prime(self) -> float:
-        marker = "\x00"
-        text = self._formatter(messages=self._messages(marker)).prompt  # type: ignore[arg-type]
-        prefix = text[: text.index(marker)]
-        tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
+        tokens = self._prefix_of(self._messages("\x00"))
+        # v2 refinements start with the patch system prompt: its own fixed prefix (evaluated and kept on the
+        # first refinement, then restored), so a base scene's tokens never count as part of a prefix.
+        self._system_prefixes = [tokens] + ([self._prefix_of(
+            [{"role": "system", "content": PATCH_SYSTEM_PROMPT}, {"role": "user", "content": "\x00"}])]
+            if self.language == "v2" else [])
         t0 = time.perf_counter()
         # Evaluated on its own, always the same way, so that the prefix's KV state is identical
         # whether this is the first request or the thousandth (see ConstrainedDecoder.prefill).
@@ -243,12 +251,12 @@ class Engine:
         return len(head)
 
     def _shared(self, tokens: list[int]) -> int:
-        """How many of ``tokens`` count as the primed prefix: ``prefix_tokens``, but never all of them.
-
-        A v2 refinement's prompt starts with the patch system prompt, whose length differs from the primed one:
-        a short base and instruction can make the whole prompt (or a refinement head) shorter than
-        ``prefix_tokens``; at least its last token is then left to evaluate (and give the next logits).
-        """
+        """How many of ``tokens`` count as a primed prefix: the system prefix they start with (a fresh request's,
+        or a v2 refinement's patch system prompt), else ``prefix_tokens``; never all of them (at least the
+        last token is left to evaluate, to give the next logits)."""
+        for prefix in self._system_prefixes:
+            if len(tokens) > len(prefix) and tokens[: len(prefix)] == prefix:
+                return len(prefix)
         return max(0, min(self.prefix_tokens, len(tokens) - 1))
 
     def _ensure_prefix(self, tokens: list[int]) -> None:
@@ -314,7 +322,7 @@ class Engine:
                 except RuntimeError:  # llama_decode returned 2: aborted (llama.cpp dropped that batch's KV)
                     if not cancel.is_set():
                         raise
-                    self.llm.n_tokens = min(self.llm.n_tokens, self.prefix_tokens)
+                    self.llm.n_tokens = min(self.llm.n_tokens, self._shared(head))
                     return False
             return True
 
