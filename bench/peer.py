@@ -1,25 +1,33 @@
-"""Peer benchmark: our engine (fast and reference decoders) and our service against llama.cpp's llama-server.
+"""Peer benchmark: our engine (fast and reference decoders, v2 and v1) and our service against llama.cpp's llama-server.
 
 All systems run on the same model file, thread count, context size and prompt set, in one run:
 
 * ``llama-bench`` (pp128 / tg64): the engine's ceiling for this model and thread count;
-* ``fast``: our engine as deployed (sample first, forced tokens evaluated in batches);
-* ``reference``: our engine with the full-vocabulary grammar mask at every step, what
+* ``fast``: our engine as deployed: the model writes a v2 scene (``scene_language`` v2, compiled by
+  ``text2pixi.core.v2``), fast decoder (sample first, forced tokens evaluated in batches);
+* ``fast-v1``: the same engine and decoder with ``scene_language`` v1 (the model writes the compiled scene);
+* ``reference``: our engine (v2) with the full-vocabulary grammar mask at every step, what
   llama-cpp-python's own ``response_format`` path does;
 * ``llama-server``: llama.cpp's server built from the llama.cpp commit llama-cpp-python vendors
-  (``scripts/build-llama-server.sh``), ``/v1/chat/completions`` with ``response_format``
-  ``json_schema`` (the same schema), ``cache_prompt``, temperature 0, streamed;
+  (``scripts/build-llama-server.sh``, client in ``bench/peer_llama.py``), ``/v1/chat/completions`` with the
+  v1 messages and ``response_format`` ``json_schema`` the v1 scene schema, ``cache_prompt``, temperature 0,
+  streamed; the peer of the target ``fast / llama-server median wall <= 0.5``;
+* ``llama-server-v2``: the same server process given the v2 messages and the schema our decoder enforces
+  (``text2pixi.engine.replies.grammar_schema``); valid when the reply is a V2Scene that compiles. With both
+  server systems the server has two slots (``n_ctx`` each) and each system's requests are pinned to its own;
 * ``service`` (with ``--gateway``): ``translate`` → queue → warm worker → result, through a running
   local stack (``make up WORKERS=1 THREADS=2``), so it includes the service's overhead.
 
 Each system lives in its own process for the whole run (the engines in child processes of this
-script), so peak RSS is per system; requests go to one system at a time, rotating the order per
-prompt so slow drift on the machine spreads evenly. Every system gets the same chat messages
-(system prompt and examples from ``text2pixi.core.prompt``) and a warm-up request before timing.
+script; the two llama-server systems share one), so peak RSS is per process; requests go to one system
+at a time, rotating the order per prompt so slow drift on the machine spreads evenly. Every system gets the
+chat messages of its scene language (system prompt and examples from ``text2pixi.core.prompt`` for v1,
+``text2pixi.core.v2.prompt`` for v2) and a warm-up request before timing.
 
     python bench/peer.py --model qwen2.5-coder-1.5b-instruct-q4_k_m --threads 2 --prompts 8
 
-Prints a table and a summary with the ratios and targets; writes ``bench/results/peer-*.json``.
+Prints a table and a summary with the ratios and targets (and every system's median output tokens: v2
+writes fewer); writes ``bench/results/peer-*.json``.
 """
 
 from __future__ import annotations
@@ -32,18 +40,25 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from text2pixi import registry
+from text2pixi.core.errors import SceneCompileError
 from text2pixi.core.prompt import build_messages
 from text2pixi.core.scene import Scene, scene_json_schema
-from text2pixi.ops.localstack import free_port, wait_until
+from text2pixi.core.v2 import V2Scene, compile_scene
+from text2pixi.core.v2.prompt import build_v2_messages
+from text2pixi.engine.replies import grammar_schema
 from text2pixi.settings import Settings
+
+# The llama.cpp client beside this file (on sys.path when run as a script; not when imported by path).
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peer_llama import LlamaServer, llama_bench, llama_bin_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_FILE = Path(__file__).with_name("prompts.txt")
@@ -55,6 +70,18 @@ TARGETS = {
     "cold / warm time to first token (fast)": ">= 5",
     "peak RSS fast / reference": "<= 1.10",
 }
+ISSUE_TARGET = {
+    "ratio": "fast / llama-server median wall", "target": "<= 0.5",
+    "means": "our engine as deployed (v2 scene language, fast decoder) end to end, against llama-server given "
+             "the v1 messages and the v1 scene schema",
+}
+ENGINE_SYSTEMS = {  # system -> (decoder, scene language) of its engine child
+    "fast": ("fast", "v2"),
+    "fast-v1": ("fast", "v1"),
+    "reference": ("reference", "v2"),
+    "sample-first": ("sample-first", "v2"),
+}
+SERVER_SYSTEMS = {"llama-server": "v1", "llama-server-v2": "v2"}  # system -> scene language of its requests
 
 
 def load_prompts(path: Path = PROMPTS_FILE) -> list[str]:
@@ -93,6 +120,15 @@ def validate(text: str) -> str | None:
     return None
 
 
+def validate_v2(text: str) -> str | None:
+    """None if ``text`` is a v2 scene that compiles (:func:`text2pixi.core.v2.compile_scene`), else why not."""
+    try:
+        compile_scene(V2Scene.model_validate_json(text))
+    except (ValueError, SceneCompileError) as exc:  # not valid in the language (pydantic), or does not compile
+        return " ".join(str(exc).split())[:300]
+    return None
+
+
 def peak_rss_mb(pid: int) -> float:
     """A process's peak resident set (VmHWM) in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -105,12 +141,14 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def serve_engine(mode: str, model: str, threads: int, n_ctx: int, max_tokens: int) -> int:
-    """Child side: load the engine with ``mode``'s decoder, answer JSON-line requests on stdin."""
+    """Child side: load the engine with ``mode``'s decoder and scene language (``"fast:v2"``), answer JSON-line
+    requests on stdin."""
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
     from text2pixi.core.errors import GenerationError
     from text2pixi.engine import Engine
 
-    engine = Engine(Settings(model=model, n_threads=threads, n_ctx=n_ctx, decoder=mode))
+    decoder, language = mode.split(":")
+    engine = Engine(Settings(model=model, n_threads=threads, n_ctx=n_ctx, decoder=decoder, scene_language=language))
     print(json.dumps({"ready": True, "load_s": engine.load_s}), flush=True)
     for line in sys.stdin:
         prompt = json.loads(line)["prompt"]
@@ -138,10 +176,12 @@ def serve_engine(mode: str, model: str, threads: int, n_ctx: int, max_tokens: in
 class EngineProcess:
     """The parent's handle on one engine child."""
 
-    def __init__(self, mode: str, model: str, threads: int, n_ctx: int, max_tokens: int) -> None:
-        self.mode = mode
+    def __init__(self, system: str, model: str, threads: int, n_ctx: int, max_tokens: int) -> None:
+        self.system = system
+        decoder, language = ENGINE_SYSTEMS[system]
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve-engine", mode, "--model", model, "--threads", str(threads),
+            [sys.executable, __file__, "--serve-engine", f"{decoder}:{language}", "--model", model,
+             "--threads", str(threads),
              "--n-ctx", str(n_ctx), "--max-tokens", str(max_tokens)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
@@ -151,7 +191,7 @@ class EngineProcess:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"engine child {self.mode} exited ({self.proc.wait()})")
+            raise RuntimeError(f"engine child {self.system} exited ({self.proc.wait()})")
         return dict(json.loads(line))
 
     def ask(self, prompt: str) -> dict[str, Any]:
@@ -164,7 +204,7 @@ class EngineProcess:
         a = self.ask(prompt)
         sampled = a.get("output_tokens", 0) - a.get("forced_tokens", 0)
         return Sample(
-            system=self.mode, prompt=prompt, valid=a["valid"], wall_s=a["wall_s"], ttft_s=a.get("ttft_s", 0.0),
+            system=self.system, prompt=prompt, valid=a["valid"], wall_s=a["wall_s"], ttft_s=a.get("ttft_s", 0.0),
             output_tokens=a.get("output_tokens", 0), decode_tps=a.get("decode_tps", 0.0), attempts=a.get("attempts", 0),
             sampled_tokens=sampled, forced_tokens=a.get("forced_tokens"), sampled_tps=a.get("sampled_tps"),
             forced_tps=a.get("forced_tps"), max_draft=a.get("max_draft"), error=a.get("error"), output=a["output"],
@@ -176,109 +216,26 @@ class EngineProcess:
         self.proc.wait(timeout=60)
 
 
-# --- llama.cpp's own tools ----------------------------------------------------------------------
-
-
-def llama_bin_dir() -> Path:
-    """Build (once, cached) and locate llama-server and llama-bench."""
-    out = subprocess.run([str(ROOT / "scripts" / "build-llama-server.sh")], check=True, stdout=subprocess.PIPE,
-                         text=True)
-    return Path(out.stdout.strip().splitlines()[-1])
-
-
-def llama_bench(bin_dir: Path, model_path: Path, threads: int, depth: int = 0) -> dict[str, float]:
-    """llama-bench pp128 and tg64 (tokens/s, mean of its repetitions), on an empty context and at ``depth``.
-
-    Requests decode after the primed prefix (about 1.2k tokens), where attention costs more per token than
-    on llama-bench's default empty context: ``tg64@d<depth>`` is the ceiling at the depth they run at.
-    """
-    out = subprocess.run(
-        [str(bin_dir / "llama-bench"), "-m", str(model_path), "-t", str(threads), "-p", "128", "-n", "64",
-         "-d", ",".join(str(d) for d in sorted({0, depth})), "-r", "3", "-o", "json"],
-        check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    rates: dict[str, float] = {}
-    for row in json.loads(out.stdout):
-        key = f"pp{row['n_prompt']}" if row["n_prompt"] else f"tg{row['n_gen']}"
-        if row.get("n_depth"):
-            key += f"@d{row['n_depth']}"
-        rates[key] = round(float(row["avg_ts"]), 2)
-    return rates
+# --- llama.cpp's llama-server (bench/peer_llama.py), in v1 or v2 --------------------------------
 
 
 @dataclass
-class LlamaServer:
-    """A llama-server process on a free loopback port."""
+class ServerSystem:
+    """A llama-server system: the (possibly shared) server, the scene language of its requests, its slot."""
 
-    bin_dir: Path
-    model_path: Path
-    threads: int
-    n_ctx: int
-    max_tokens: int
-    log_path: Path
-    port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [str(self.bin_dir / "llama-server"), "-m", str(self.model_path), "-t", str(self.threads),
-                 "-tb", str(self.threads), "-c", str(self.n_ctx), "-np", "1", "--host", "127.0.0.1",
-                 "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{self.port}/health"
-        wait_until("llama-server /health", lambda: _ok(url), timeout=120)
+    name: str
+    server: LlamaServer
+    language: str
+    slot: int | None = None
 
     def sample(self, prompt: str) -> Sample:
-        body = {
-            "messages": build_messages(prompt),
-            "temperature": 0.0,
-            "max_tokens": self.max_tokens,
-            "stream": True,
-            "cache_prompt": True,
-            "response_format": {"type": "json_schema", "json_schema": {"name": "Scene", "schema": scene_json_schema()}},
-        }
-        t0 = time.perf_counter()
-        first: float | None = None
-        text, chunks = "", 0
-        timings: dict[str, Any] = {}
-        with requests.post(f"http://127.0.0.1:{self.port}/v1/chat/completions", json=body, stream=True,
-                           timeout=600) as response:
-            response.raise_for_status()
-            for event in _sse(response.iter_lines()):
-                timings = event.get("timings") or timings
-                for choice in event.get("choices", []):
-                    piece = (choice.get("delta") or {}).get("content")
-                    if piece:
-                        first = first or time.perf_counter()
-                        text += piece
-                        chunks += 1
-        end = time.perf_counter()
-        tokens = int(timings.get("predicted_n", chunks))
-        decode = end - (first or end)
-        error = validate(text)
-        return Sample(system="llama-server", prompt=prompt, valid=error is None, wall_s=end - t0,
-                      ttft_s=(first or end) - t0, output_tokens=tokens,
-                      decode_tps=(tokens - 1) / decode if decode > 0 else 0.0, error=error, output=text)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-
-
-def _ok(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def _sse(lines: Iterator[bytes]) -> Iterator[dict[str, Any]]:
-    for raw in lines:
-        if raw.startswith(b"data: ") and raw != b"data: [DONE]":
-            yield json.loads(raw[6:])
+        v2 = self.language == "v2"
+        c = self.server.complete(build_v2_messages(prompt) if v2 else build_messages(prompt),
+                                 grammar_schema() if v2 else scene_json_schema(), "V2Scene" if v2 else "Scene",
+                                 slot=self.slot)
+        error = validate_v2(c.text) if v2 else validate(c.text)
+        return Sample(system=self.name, prompt=prompt, valid=error is None, wall_s=c.wall_s, ttft_s=c.ttft_s,
+                      output_tokens=c.output_tokens, decode_tps=c.decode_tps, error=error, output=c.text)
 
 
 # --- our service through a running stack -------------------------------------------------------
@@ -338,13 +295,15 @@ def summarize(samples: list[Sample], bench: dict[str, float], rss: dict[str, flo
         }
         for name, rows in by.items()
     }
+    for name in ("fast", "fast-v1"):
+        rows = by.get(name, [])
+        if rows:
+            systems[name]["median_sampled_tps"] = round(median([s.sampled_tps or 0.0 for s in rows]), 2)
+            finite = [s.forced_tps for s in rows if s.forced_tps and s.forced_tps != float("inf")]
+            systems[name]["median_forced_tps"] = round(median(finite), 2)
+            systems[name]["forced_share"] = round(
+                sum(s.forced_tokens or 0 for s in rows) / max(1, sum(s.output_tokens for s in rows)), 3)
     fast = by.get("fast", [])
-    if fast:
-        systems["fast"]["median_sampled_tps"] = round(median([s.sampled_tps or 0.0 for s in fast]), 2)
-        finite = [s.forced_tps for s in fast if s.forced_tps and s.forced_tps != float("inf")]
-        systems["fast"]["median_forced_tps"] = round(median(finite), 2)
-        systems["fast"]["forced_share"] = round(
-            sum(s.forced_tokens or 0 for s in fast) / max(1, sum(s.output_tokens for s in fast)), 3)
 
     def ratio(a: float | None, b: float | None) -> float | None:
         return round(a / b, 3) if a and b else None
@@ -367,8 +326,16 @@ def summarize(samples: list[Sample], bench: dict[str, float], rss: dict[str, flo
                                                               systems.get("fast", {}).get("median_sampled_tps")),
         "cold / warm time to first token (fast)": ratio(cold.get("fast"), systems.get("fast", {}).get("median_ttft_s")),
         "peak RSS fast / reference": ratio(rss.get("fast"), rss.get("reference")),
+        # Reported, no target: v2 against the server given v2, and v1 against the server given v1.
+        "fast / llama-server-v2 median wall": ratio(wall.get("fast"), wall.get("llama-server-v2")),
+        "fast-v1 / llama-server median wall": ratio(wall.get("fast-v1"), wall.get("llama-server")),
     }
-    return {"llama_bench": bench, "systems": systems, "cold_ttft_s": cold, "ratios": ratios, "targets": TARGETS}
+    value = ratios[ISSUE_TARGET["ratio"]]
+    bound = float(ISSUE_TARGET["target"].removeprefix("<="))
+    issue: dict[str, Any] = {**ISSUE_TARGET, "value": value, "met": None if value is None else value <= bound}
+    return {"llama_bench": bench, "systems": systems, "cold_ttft_s": cold, "ratios": ratios, "targets": TARGETS,
+            "issue_target": issue,
+            "median_output_tokens": {name: v["median_output_tokens"] for name, v in systems.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,8 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--max-tokens", type=int, default=768)
     parser.add_argument("--prompts", type=int, default=8, help="how many prompts of bench/prompts.txt to run")
-    parser.add_argument("--systems", default="fast,reference,llama-server",
-                        help="comma-separated: fast, reference, llama-server, service")
+    parser.add_argument("--systems", default="fast,fast-v1,reference,llama-server,llama-server-v2",
+                        help="comma-separated: fast, fast-v1, reference, sample-first, llama-server, "
+                             "llama-server-v2, service")
     parser.add_argument("--gateway", default="http://127.0.0.1:8080", help="for the 'service' system")
     parser.add_argument("--api-key-file", type=Path, default=ROOT / ".stack" / "secrets" / "text2pixi-api-key")
     parser.add_argument("--skip-llama-bench", action="store_true")
@@ -401,7 +369,12 @@ def main(argv: list[str] | None = None) -> int:
           f"systems {', '.join(systems)}; load average {load_start[0]:.1f}", flush=True)
 
     bench: dict[str, float] = {}
-    bin_dir = llama_bin_dir() if "llama-server" in systems or not args.skip_llama_bench else None
+    on_server = [name for name in systems if name in SERVER_SYSTEMS]
+    unknown = [name for name in systems if name not in ENGINE_SYSTEMS and name not in SERVER_SYSTEMS
+               and name != "service"]
+    if unknown:
+        parser.error(f"unknown systems {', '.join(unknown)}")
+    bin_dir = llama_bin_dir() if on_server or not args.skip_llama_bench else None
     if bin_dir is not None and not args.skip_llama_bench:
         bench = llama_bench(bin_dir, model_path, args.threads, args.bench_depth)
         print(f"llama-bench: {bench}", flush=True)
@@ -409,27 +382,29 @@ def main(argv: list[str] | None = None) -> int:
     runners: dict[str, Any] = {}
     cold: dict[str, float] = {}
     pids: dict[str, int] = {}
+    server: LlamaServer | None = None
     try:
+        if on_server:  # one server process for both languages, a slot each when both run
+            assert bin_dir is not None
+            server = LlamaServer(bin_dir, model_path, args.threads, args.n_ctx, args.max_tokens,
+                                 args.out / "llama-server.log", slots=len(on_server))
+            server.start()
         for name in systems:
-            if name in ("fast", "reference", "sample-first"):
+            if name in ENGINE_SYSTEMS:
                 proc = EngineProcess(name, args.model, args.threads, args.n_ctx, args.max_tokens)
                 first = proc.ask(WARMUP_PROMPT)  # cold: load done, prefix not yet evaluated
                 cold[name] = round(first.get("prime_s", 0.0) + first.get("ttft_s", 0.0), 3)
                 runners[name], pids[name] = proc, proc.proc.pid
-            elif name == "llama-server":
-                assert bin_dir is not None
-                server = LlamaServer(bin_dir, model_path, args.threads, args.n_ctx, args.max_tokens,
-                                     args.out / "llama-server.log")
-                server.start()
-                assert server.proc is not None
-                cold[name] = round(server.sample(WARMUP_PROMPT).ttft_s, 3)
-                runners[name], pids[name] = server, server.proc.pid
-            elif name == "service":
+            elif name in SERVER_SYSTEMS:
+                assert server is not None and server.proc is not None
+                slot = on_server.index(name) if len(on_server) > 1 else None
+                runner = ServerSystem(name, server, SERVER_SYSTEMS[name], slot)
+                cold[name] = round(runner.sample(WARMUP_PROMPT).ttft_s, 3)
+                runners[name], pids[name] = runner, server.proc.pid  # shared: the same peak RSS
+            else:
                 service = Service(args.gateway, args.api_key_file.read_text().strip(), args.max_tokens)
                 service.sample(WARMUP_PROMPT)
                 runners[name] = service
-            else:
-                parser.error(f"unknown system {name!r}")
 
         samples: list[Sample] = []
         for i, prompt in enumerate(prompts):
@@ -437,13 +412,13 @@ def main(argv: list[str] | None = None) -> int:
             for name in order:
                 s = runners[name].sample(prompt)
                 samples.append(s)
-                print(f"  [{i + 1:2d}] {name:12s} valid={s.valid!s:5s} tokens={s.output_tokens:4d} "
+                print(f"  [{i + 1:2d}] {name:15s} valid={s.valid!s:5s} tokens={s.output_tokens:4d} "
                       f"forced={s.forced_tokens if s.forced_tokens is not None else '-':>4} "
                       f"ttft={s.ttft_s:6.3f}s wall={s.wall_s:7.2f}s decode={s.decode_tps:5.1f} tok/s  {prompt}",
                       flush=True)
             walls = {s.system: s.wall_s for s in samples[-len(order):]}
             if "llama-server" in walls:
-                print("       ours / llama-server wall: " + ", ".join(
+                print("       / llama-server wall: " + ", ".join(
                     f"{name} {walls[name] / walls['llama-server']:.2f}" for name in systems
                     if name != "llama-server"), flush=True)
         rss = {name: peak_rss_mb(pid) for name, pid in pids.items()}
@@ -458,10 +433,13 @@ def main(argv: list[str] | None = None) -> int:
         for runner in runners.values():
             if isinstance(runner, EngineProcess):
                 runner.close()
-            elif isinstance(runner, LlamaServer):
-                runner.stop()
+        if server is not None:
+            server.stop()
 
-    write_result("peer", args, argv, model_path, load_start, summarize(samples, bench, rss, cold), samples)
+    summary = summarize(samples, bench, rss, cold)
+    if server is not None:
+        summary["llama_server"] = {"systems": on_server, "slots": server.slots, "n_ctx_per_slot": args.n_ctx}
+    write_result("peer", args, argv, model_path, load_start, summary, samples)
     return 0
 
 
@@ -475,7 +453,7 @@ def write_result(name: str, args: argparse.Namespace, argv: list[str] | None, mo
         "host": os.uname().nodename, "load_average_start": load_start, "load_average_end": os.getloadavg(),
         "summary": summary, "samples": [asdict(s) for s in samples],
     }
-    path = args.out / f"{name}-{model_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path: Path = args.out / f"{name}-{model_path.stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {path}")
     return path

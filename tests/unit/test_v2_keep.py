@@ -64,3 +64,31 @@ def test_new_or_reordered_steps_and_new_items_are_the_patchs_to_decide():
 def test_nothing_to_keep_returns_the_patched_scene_itself():
     patched = apply_patch(BASE, Patch.model_validate({"edit": [{"bg": "black"}]}))
     assert keep_base(BASE, patched, "make the background black") == (patched, [])
+
+
+def test_a_step_rewritten_with_another_verb_of_its_kind_keeps_its_timing_and_what_it_does():
+    """Measured on the default model: "spin anticlockwise" on a converted v1 base wrote {"spin":"ccw"} for
+    {"rotate":360,"dur":4,...} (a spin's default is 2 s a turn: twice the speed), and "move with an elastic ease"
+    wrote a relative move for an absolute one (another destination)."""
+    base = V2Scene.model_validate({"items": [
+        {"id": "star", "shape": "star", "xy": [400, 250], "do": [{"rotate": 360, "dur": 4, "ease": "linear",
+                                                                    "times": -1}]},
+        {"id": "ball", "xy": [200, 300], "do": [{"xy": [200, 500], "dur": 1, "ease": "linear", "times": -1,
+                                                 "yoyo": True}]}]})
+    spun = apply_patch(base, Patch.model_validate({"edit": [{"set": "star", "do": [{"spin": "ccw"}]}]}))
+    kept, reverted = keep_base(base, spun, "make the star spin anticlockwise")
+    assert kept.items[0].do[0].model_dump(by_alias=True, exclude_defaults=True) == {"spin": "ccw", "dur": 4.0}
+    assert reverted == ["items.star.do.0.dur"]
+    moved = apply_patch(base, Patch.model_validate({"edit": [{"set": "ball", "do": [
+        {"move": "up", "by": "edge", "dur": 1, "ease": "elastic", "times": -1, "yoyo": True}]}]}))
+    kept, reverted = keep_base(base, moved, "make the ball move with an elastic ease")
+    assert kept.items[1].do[0].model_dump(by_alias=True, exclude_defaults=True) == {
+        "xy": [200, 500], "dur": 1.0, "ease": "elastic", "times": -1, "yoyo": True}
+    assert reverted == ["items.ball.do.0.move"]
+    # Asked for: the new verb's direction and timing stay.
+    kept, _ = keep_base(base, moved, "make the ball move up to the edge, elastic")
+    assert kept == moved
+    spun_cw = apply_patch(base, Patch.model_validate({"edit": [{"set": "star", "do": [{"spin": "cw", "dur": 1}]}]}))
+    kept, reverted = keep_base(base, spun_cw, "make the star spin faster")
+    assert kept.items[0].do[0].model_dump(by_alias=True, exclude_defaults=True) == {"spin": "cw", "dur": 1.0}
+    assert reverted == []

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from text2pixi.core.edit_words import mentioned, tokens
 from text2pixi.core.v2.language import Item, V2Scene, verb_of
 from text2pixi.core.v2.layout import item_names
+from text2pixi.core.v2.motion import DUR, EASE, LOOPING
 
 ITEM_KEYS: dict[str, str] = {
     "shape": "type", "text": "text", "color": "color", "colors": "color", "size": "size", "aspect": "size",
@@ -67,14 +68,71 @@ def _step_category(verb: str, key: str) -> str:
     return VERB_KEYS.get(key, "structure")
 
 
-def _keep_steps(item_id: str, old: list[Any], new: list[Any], allowed: set[str],
+KINDS = {"move": "place", "to": "place", "xy": "place", "spin": "turn", "rotate": "turn"}
+"""Verbs that say the same kind of thing differently: a patch may rewrite ``{"rotate":360,"dur":4,"times":-1}``
+as ``{"spin":"ccw"}`` (whose default takes 2 s), or an absolute move as a relative one."""
+_TIMING = ("dur", "ease", "times", "yoyo", "delay")
+
+
+def _effective(step: Any, key: str, last: bool) -> Any:
+    """A timing key's value as the compiler reads it (its verb's default when it is not written)."""
+    verb = verb_of(step)
+    value = getattr(step, key)
+    if value is not None:
+        return value
+    if key == "dur":
+        return 2.0 * step.turns if verb == "spin" else DUR.get(verb, 1.0)
+    if key == "ease":
+        return EASE.get(verb)
+    return -1 if verb in LOOPING and last else 1  # times
+
+
+def _rotation(step: Any) -> int:
+    """Which way a turn step turns: 1 clockwise, -1 anticlockwise."""
+    if verb_of(step) == "spin":
+        return -1 if step.spin == "ccw" else 1
+    return (-1 if step.dir == "ccw" else 1) * (1 if step.rotate >= 0 else -1)
+
+
+def _keep_swapped(path: str, a: Any, b: Any, last: bool, allowed: set[str], reverted: list[str]) -> dict[str, Any]:
+    """A step whose verb a patch swapped for another of the same kind: what it does is the new step's where the
+    instruction speaks of it (else the base step's), and each timing key, as the compiler reads it, the base's
+    unless the instruction speaks of it."""
+    kind = KINDS[verb_of(a)]
+    keep_value = "where" not in allowed if kind == "place" else (
+        _rotation(a) != _rotation(b) and "turn" not in allowed)
+    source = a if keep_value else b
+    verb = verb_of(source)
+    out = source.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if keep_value:
+        reverted.append(f"{path}.{verb_of(b)}")
+    for key in _TIMING:
+        old, new = _effective(a, key, last), _effective(b, key, last)
+        want = new if old == new or TIMING_KEYS[key] in allowed else old
+        if want != new:
+            reverted.append(f"{path}.{key}")
+        if want != _effective(source, key, last):
+            out[key] = want
+    return {verb: out.pop(verb), **out}
+
+
+def _keep_steps(item_id: str, old: list[Any], new: list[Any], loop: bool, allowed: set[str],
                 reverted: list[str]) -> list[dict[str, Any]] | None:
-    """The new steps with untouched keys set back, or None when the steps are not the base's verbs in order."""
-    if len(old) != len(new) or any(verb_of(a) != verb_of(b) for a, b in zip(old, new, strict=True)):
+    """The new steps with untouched keys set back, or None when the steps are not the base's in order (each the
+    same verb, or one of the same kind, see :data:`KINDS`)."""
+    def same(a: Any, b: Any) -> bool:
+        va, vb = verb_of(a), verb_of(b)
+        return va == vb or (va in KINDS and KINDS[va] == KINDS.get(vb))
+
+    if len(old) != len(new) or not all(same(a, b) for a, b in zip(old, new, strict=True)):
         return None
     out: list[dict[str, Any]] = []
     for i, (a, b) in enumerate(zip(old, new, strict=True)):
         verb = verb_of(a)
+        if verb != verb_of(b):
+            out.append(_keep_swapped(f"items.{item_id}.do.{i}", a, b, i == len(new) - 1 and not loop, allowed,
+                                     reverted))
+            continue
         before = a.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         after = b.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         kept = dict(after)
@@ -106,7 +164,7 @@ def _keep_item(item_id: str, old: Item, new: Item, allowed: set[str], reverted: 
             if key in before:
                 kept[key] = before[key]
         reverted.append(f"items.{item_id}.at")
-    steps = _keep_steps(item_id, old.do, new.do, allowed, reverted)
+    steps = _keep_steps(item_id, old.do, new.do, bool(new.loop), allowed, reverted)
     if steps is not None:
         kept["do"] = steps
     return kept
