@@ -41,3 +41,34 @@ def test_an_ambiguous_word_is_left_alone() -> None:
     assert resolve_refs(scene) == scene
     with pytest.raises(SceneCompileError, match="'circle' is not an item id"):
         compile_scene(scene)
+
+
+def test_a_reference_to_nothing_or_to_itself_means_the_one_other_item() -> None:
+    """Seen on the default model: "the word Welcome with a green circle underneath it" written with an unnamed text
+    item and "of":"title"; "the word GO above a green rectangle" with "of" naming GO itself; "a star directly
+    above a triangle" with "at":"above" and no "of"."""
+    welcome = _scene({"shape": "text", "text": "Welcome"}, {"color": "green", "at": "below", "of": "title"})
+    assert resolve_refs(welcome).items[1].of == "text"
+    go = _scene({"id": "go", "shape": "text", "text": "GO", "at": "above", "of": "go"},
+                {"shape": "rect", "color": "green"})
+    assert resolve_refs(go).items[0].of == "rect"
+    star = _scene({"shape": "star", "at": "above"}, {"shape": "triangle"})
+    assert resolve_refs(star).items[0].of == "triangle"
+    top = compile_scene(star)
+    assert top.objects[0].y < top.objects[1].y
+    # The other item already refers to this one: no reading is left, the compiler names the problem.
+    both = _scene({"id": "a", "at": "left", "of": "zz"}, {"id": "b", "at": "right", "of": "a"})
+    assert resolve_refs(both) == both
+    # Two candidates: left alone.
+    three = _scene({"id": "a", "at": "above", "of": "zz"}, {"id": "b"}, {"id": "c"})
+    assert resolve_refs(three) == three
+
+
+def test_the_stage_named_as_an_item_means_the_stage() -> None:
+    scene = _scene({"shape": "line", "at": "left", "of": "stage"}, {"id": "t", "shape": "text", "text": "hi",
+                                                                     "at": "above", "of": "screen",
+                                                                     "do": [{"to": "below", "of": "canvas"}]})
+    resolved = resolve_refs(scene)
+    assert [(i.at, i.of) for i in resolved.items] == [("left", None), ("top", None)]
+    assert (resolved.items[1].do[0].to, resolved.items[1].do[0].of) == ("bottom", None)
+    assert compile_scene(scene) == compile_scene(resolved)

@@ -29,6 +29,7 @@ from text2pixi.core.errors import InvalidScene
 from text2pixi.core.scene import MAX_STAGE_SIDE, MIN_STAGE_SIDE, Color, Scene, SceneObject
 from text2pixi.core.v2.compiler import compile_scene
 from text2pixi.core.v2.language import V2Scene
+from text2pixi.core.v2.refs import dangling
 
 EventType = Literal["queued", "started", "attempt", "tokens", "object", "stage", "reask", "finished", "failed"]
 TERMINAL: frozenset[str] = frozenset({"finished", "failed"})
@@ -186,7 +187,10 @@ def _v2_objects(parsed: dict[str, Any], complete: int) -> list[dict[str, Any]]:
     """The compiled objects of the first ``complete`` items of a v2 reply; none while they do not compile alone."""
     stage = {k: parsed[k] for k in ("bg", "w", "h") if k in parsed}
     try:
-        scene = compile_scene(V2Scene.model_validate({**stage, "items": parsed["items"][:complete]}))
+        partial = V2Scene.model_validate({**stage, "items": parsed["items"][:complete]})
+        if dangling(partial):
+            return []
+        scene = compile_scene(partial)
     except (ValidationError, InvalidScene):
         return []
     return [o.model_dump(mode="json", exclude_defaults=True) for o in scene.objects]

@@ -12,7 +12,7 @@ for, and the compiler's error goes back to the model.
 from __future__ import annotations
 
 from text2pixi.core.colors import color_to_hex
-from text2pixi.core.stated import stated_colors
+from text2pixi.core.stated import StatedColors, stated_colors
 from text2pixi.core.timeline import rgb
 from text2pixi.core.v2.language import Item, V2Scene
 from text2pixi.core.visibility import contrast
@@ -23,6 +23,22 @@ def _clashes(item: Item, bg: str) -> bool:
     return any(color_to_hex(c) == bg for c in colors)
 
 
+def _drop_from_lists(scene: V2Scene, bg: str, stated: StatedColors) -> tuple[V2Scene, list[str]]:
+    """Per-copy colours (``colors``) with the background's own among others the sentence does not ask for: that
+    one is dropped ("twelve stars in a ring, each a different colour" written with black on black)."""
+    items, fixes = list(scene.items), []
+    for k, item in enumerate(items):
+        if not item.colors or len(item.colors) < 2:
+            continue
+        keep = [c for c in item.colors if color_to_hex(c) != bg or stated.object_stated(c)]
+        if keep and len(keep) < len(item.colors):
+            items[k] = item.model_copy(update={"colors": keep})
+            gone = sorted({c for c in item.colors if c not in keep})
+            fixes.append(f"item {item.id or item.shape}: {', '.join(gone)} dropped from its colours (the "
+                         "background's own, and the sentence names no such colour)")
+    return (scene.model_copy(update={"items": items}), fixes) if fixes else (scene, [])
+
+
 def settle_clashes(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     """``scene`` with its background/item colour clashes settled where the sentence allows, and what was done."""
     bg = color_to_hex(scene.bg)
@@ -30,6 +46,10 @@ def settle_clashes(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     if not clashing:
         return scene, []
     stated = stated_colors(prompt)
+    scene, dropped = _drop_from_lists(scene, bg, stated)
+    if dropped:
+        settled, more = settle_clashes(scene, prompt)
+        return settled, dropped + more
     if not stated.bg_stated():
         colors = [c for k in clashing for c in (scene.items[k].colors or [scene.items[k].color or scene.bg])]
         new_bg = max(("black", "white"), key=lambda b: min(contrast(rgb(b), rgb(c)) for c in colors))

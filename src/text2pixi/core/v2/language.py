@@ -313,8 +313,6 @@ class Item(_Strict):
             raise ValueError(f"item {name!r} has both at and xy; give one placement")
         if self.of is not None and self.at is None:
             raise ValueError(f"item {name!r} has of but no at; write e.g. \"at\":\"left\",\"of\":\"{self.of}\"")
-        if self.at in ("above", "below", "on") and self.of is None:
-            raise ValueError(f"item {name!r} is {self.at} nothing; add \"of\" with another item's id")
         if self.n > 1 and (self.at is not None or self.xy is not None):
             raise ValueError(f"item {name!r} has {self.n} copies and a single place; use \"in\" for their region")
         return self

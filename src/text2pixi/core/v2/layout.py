@@ -156,6 +156,9 @@ def _check_refs(scene: V2Scene, names: list[str]) -> None:
     if dupes:
         raise SceneCompileError(f"item ids must be unique; repeated: {', '.join(dupes)}")
     for name, item in zip(names, scene.items, strict=True):
+        if item.at in ("above", "below", "on") and item.of is None:
+            raise SceneCompileError(f"\"at\":{item.at!r} is a place relative to another item; add \"of\" with "
+                                    "its id", item=name)
         if item.of is not None:
             if item.of not in names:
                 raise SceneCompileError(f"\"of\":{item.of!r} is not an item id (ids: {', '.join(names)}); for a place "

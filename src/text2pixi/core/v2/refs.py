@@ -29,33 +29,78 @@ def _aliases(item: Item) -> set[str]:
     return words
 
 
+STAGE_WORDS = frozenset({"stage", "screen", "canvas", "scene", "background", "bg", "window", "page", "frame"})
+"""References that mean the stage itself: ``"at":"left","of":"stage"`` is the stage's left, ``"at":"left"``."""
+STAGE_PLACE = {"above": "top", "below": "bottom", "on": "center"}
+"""A relation to the stage written as one to an item: the stage anchor it means."""
+
+
 def resolve_refs(scene: V2Scene) -> V2Scene:
-    """``scene`` with each reference that is not an id, but names exactly one item, replaced by that item's id."""
+    """``scene`` with each reference that is not an id resolved where it can mean one thing only.
+
+    A word that names exactly one other item (its shape, colour or text) means that item; the stage's own name
+    means the stage (the reference is dropped, ``above``/``below``/``on`` become ``top``/``bottom``/``center``);
+    and a reference that names nothing, or the item itself, or a relative place with no ``of`` at all, means the
+    one other item there is when there is exactly one that does not itself refer to this item (a two-item scene
+    has no other reading: "a circle below the word Welcome" written ``"of":"title"`` for an unnamed text item).
+    Anything else is left as written, for the compiler's error.
+    """
     names = item_names(scene.items)
     aliases = [_aliases(i) for i in scene.items]
 
-    def resolve(ref: str | None, own: int) -> str | None:
-        if ref is None or ref in names:
+    def only_other(own: int, key: str) -> str | None:
+        others = [j for j, item in enumerate(scene.items)
+                  if j != own and getattr(item, key) not in (names[own], *aliases[own])]
+        return names[others[0]] if len(others) == 1 else None
+
+    def resolve(ref: str | None, own: int, key: str) -> str | None:
+        if ref is None or (ref in names and ref != names[own]):
             return ref
         hits = [k for k, words in enumerate(aliases) if k != own and ref.lower() in words]
-        return names[hits[0]] if len(hits) == 1 else ref
+        if len(hits) == 1:
+            return names[hits[0]]
+        return only_other(own, key) or ref
 
     items: list[Item] = []
     changed = False
     for k, item in enumerate(scene.items):
         update: dict[str, Any] = {}
-        for key in ("of", "after"):
-            ref = getattr(item, key)
-            if resolve(ref, k) != ref:
-                update[key] = resolve(ref, k)
+        if item.of is not None and item.of.lower() in STAGE_WORDS and item.of not in names:
+            update |= {"of": None, "at": STAGE_PLACE.get(str(item.at), item.at)}
+        elif item.of is None and isinstance(item.at, str) and item.at in STAGE_PLACE:
+            other = only_other(k, "of")
+            if other is not None:
+                update["of"] = other
+        elif resolve(item.of, k, "of") != item.of:
+            update["of"] = resolve(item.of, k, "of")
+        if item.after is not None and resolve(item.after, k, "after") != item.after:
+            update["after"] = resolve(item.after, k, "after")
         steps = list(item.do)
         for j, step in enumerate(steps):
             ref = getattr(step, "of", None)
-            if isinstance(ref, str) and resolve(ref, k) != ref:
-                steps[j] = step.model_copy(update={"of": resolve(ref, k)})
-                update["do"] = steps
+            if not isinstance(ref, str):
+                continue
+            if ref.lower() in STAGE_WORDS and ref not in names:
+                to = getattr(step, "to", None)
+                steps[j] = step.model_copy(update={"of": None, "to": STAGE_PLACE.get(str(to), to)})
+            elif resolve(ref, k, "of") != ref:
+                steps[j] = step.model_copy(update={"of": resolve(ref, k, "of")})
+            else:
+                continue
+            update["do"] = steps
         if update:
             changed = True
             item = item.model_copy(update=update)
         items.append(item)
     return scene.model_copy(update={"items": items}) if changed else scene
+
+
+def dangling(scene: V2Scene) -> list[str]:
+    """The references that name no item of ``scene`` by id, shape, colour or text (a scene still being written
+    may name an item that comes later: a preview waits for it rather than guess)."""
+    names = set(item_names(scene.items))
+    words = set().union(*(_aliases(i) for i in scene.items))
+    refs = [r for item in scene.items
+            for r in (item.of, item.after, *(getattr(step, "of", None) for step in item.do))]
+    return [r for r in refs if isinstance(r, str) and r not in names and r.lower() not in words
+            and r.lower() not in STAGE_WORDS]
