@@ -92,3 +92,13 @@ def test_a_step_rewritten_with_another_verb_of_its_kind_keeps_its_timing_and_wha
     kept, reverted = keep_base(base, spun_cw, "make the star spin faster")
     assert kept.items[0].do[0].model_dump(by_alias=True, exclude_defaults=True) == {"spin": "cw", "dur": 1.0}
     assert reverted == []
+
+
+def test_asking_for_the_verb_brings_its_own_easing_and_repeats():
+    """"Make it spin" on a base that turns once by 90 degrees: a spin, forever and linear as spins are; only
+    the base's duration stays (the sentence says nothing about speed)."""
+    base = V2Scene.model_validate({"items": [{"id": "box", "shape": "square", "do": [{"rotate": 90, "dur": 3}]}]})
+    spun = apply_patch(base, Patch.model_validate({"edit": [{"set": "box", "do": [{"spin": "cw"}]}]}))
+    kept, reverted = keep_base(base, spun, "make the square spin")
+    assert kept.items[0].do[0].model_dump(by_alias=True, exclude_defaults=True) == {"spin": "cw", "dur": 3.0}
+    assert reverted == ["items.box.do.0.dur"]

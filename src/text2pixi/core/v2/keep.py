@@ -72,6 +72,9 @@ KINDS = {"move": "place", "to": "place", "xy": "place", "spin": "turn", "rotate"
 """Verbs that say the same kind of thing differently: a patch may rewrite ``{"rotate":360,"dur":4,"times":-1}``
 as ``{"spin":"ccw"}`` (whose default takes 2 s), or an absolute move as a relative one."""
 _TIMING = ("dur", "ease", "times", "yoyo", "delay")
+NAMED_VERB = {"spin": frozenset({"spin", "spins", "spinning"}), "rotate": frozenset({"rotate", "rotates", "rotating"})}
+"""Words that ask for a turn step's verb itself ("make it spin" on a base that rotates by 90 degrees): the new verb's
+own easing and repeats then come with it, and only its duration and delay are kept."""
 
 
 def _effective(step: Any, key: str, last: bool) -> Any:
@@ -94,7 +97,8 @@ def _rotation(step: Any) -> int:
     return (-1 if step.dir == "ccw" else 1) * (1 if step.rotate >= 0 else -1)
 
 
-def _keep_swapped(path: str, a: Any, b: Any, last: bool, allowed: set[str], reverted: list[str]) -> dict[str, Any]:
+def _keep_swapped(path: str, a: Any, b: Any, last: bool, allowed: set[str], reverted: list[str],
+                  words: set[str]) -> dict[str, Any]:
     """A step whose verb a patch swapped for another of the same kind: what it does is the new step's where the
     instruction speaks of it (else the base step's), and each timing key, as the compiler reads it, the base's
     unless the instruction speaks of it."""
@@ -106,9 +110,11 @@ def _keep_swapped(path: str, a: Any, b: Any, last: bool, allowed: set[str], reve
     out = source.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     if keep_value:
         reverted.append(f"{path}.{verb_of(b)}")
+    named = bool(words & NAMED_VERB.get(verb_of(b), frozenset()))
     for key in _TIMING:
         old, new = _effective(a, key, last), _effective(b, key, last)
-        want = new if old == new or TIMING_KEYS[key] in allowed else old
+        asked = TIMING_KEYS[key] in allowed or (named and key in ("ease", "times", "yoyo"))
+        want = new if old == new or asked else old
         if want != new:
             reverted.append(f"{path}.{key}")
         if want != _effective(source, key, last):
@@ -117,7 +123,7 @@ def _keep_swapped(path: str, a: Any, b: Any, last: bool, allowed: set[str], reve
 
 
 def _keep_steps(item_id: str, old: list[Any], new: list[Any], loop: bool, allowed: set[str],
-                reverted: list[str]) -> list[dict[str, Any]] | None:
+                reverted: list[str], words: set[str]) -> list[dict[str, Any]] | None:
     """The new steps with untouched keys set back, or None when the steps are not the base's in order (each the
     same verb, or one of the same kind, see :data:`KINDS`)."""
     def same(a: Any, b: Any) -> bool:
@@ -131,7 +137,7 @@ def _keep_steps(item_id: str, old: list[Any], new: list[Any], loop: bool, allowe
         verb = verb_of(a)
         if verb != verb_of(b):
             out.append(_keep_swapped(f"items.{item_id}.do.{i}", a, b, i == len(new) - 1 and not loop, allowed,
-                                     reverted))
+                                     reverted, words))
             continue
         before = a.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         after = b.model_dump(mode="json", by_alias=True, exclude_defaults=True)
@@ -147,7 +153,8 @@ def _keep_steps(item_id: str, old: list[Any], new: list[Any], loop: bool, allowe
     return out
 
 
-def _keep_item(item_id: str, old: Item, new: Item, allowed: set[str], reverted: list[str]) -> dict[str, Any]:
+def _keep_item(item_id: str, old: Item, new: Item, allowed: set[str], reverted: list[str],
+               words: set[str]) -> dict[str, Any]:
     before = old.model_dump(mode="json", by_alias=True, exclude_defaults=True) | {"id": item_id}
     after = new.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     kept = dict(after)
@@ -164,7 +171,7 @@ def _keep_item(item_id: str, old: Item, new: Item, allowed: set[str], reverted: 
             if key in before:
                 kept[key] = before[key]
         reverted.append(f"items.{item_id}.at")
-    steps = _keep_steps(item_id, old.do, new.do, bool(new.loop), allowed, reverted)
+    steps = _keep_steps(item_id, old.do, new.do, bool(new.loop), allowed, reverted, words)
     if steps is not None:
         kept["do"] = steps
     return kept
@@ -183,7 +190,7 @@ def keep_base(base: V2Scene, patched: V2Scene, instruction: str) -> tuple[V2Scen
         if old is None or old == item:
             items.append(item.model_dump(mode="json", by_alias=True, exclude_defaults=True))
         else:
-            items.append(_keep_item(name, old, item, allowed, reverted))
+            items.append(_keep_item(name, old, item, allowed, reverted, tokens(instruction)))
     if not reverted:
         return patched, []
     data = patched.model_dump(mode="json", by_alias=True, exclude_defaults=True) | {"items": items}
