@@ -60,6 +60,14 @@ def allowed_categories(instruction: str) -> set[str]:
     return found
 
 
+def _set_back(kept: dict[str, Any], before: dict[str, Any], key: str) -> None:
+    """``kept[key]`` back at the base's value (absent where the base leaves it out: its default)."""
+    if key in before:
+        kept[key] = before[key]
+    else:
+        kept.pop(key, None)
+
+
 def _step_category(verb: str, key: str) -> str:
     if key in TIMING_KEYS:
         return TIMING_KEYS[key]
@@ -144,10 +152,7 @@ def _keep_steps(item_id: str, old: list[Any], new: list[Any], loop: bool, allowe
         kept = dict(after)
         for key in sorted(set(before) | set(after)):
             if before.get(key) != after.get(key) and _step_category(verb, key) not in allowed:
-                if key in before:
-                    kept[key] = before[key]
-                else:
-                    del kept[key]
+                _set_back(kept, before, key)
                 reverted.append(f"items.{item_id}.do.{i}.{key}")
         out.append({verb: kept.pop(verb), **kept})
     return out
@@ -160,16 +165,11 @@ def _keep_item(item_id: str, old: Item, new: Item, allowed: set[str], reverted: 
     kept = dict(after)
     for key, category in ITEM_KEYS.items():
         if before.get(key) != after.get(key) and category not in allowed:
-            if key in before:
-                kept[key] = before[key]
-            else:
-                kept.pop(key, None)
+            _set_back(kept, before, key)
             reverted.append(f"items.{item_id}.{key}")
     if any(before.get(k) != after.get(k) for k in PLACE_KEYS) and "pos" not in allowed:
         for key in PLACE_KEYS:
-            kept.pop(key, None)
-            if key in before:
-                kept[key] = before[key]
+            _set_back(kept, before, key)
         reverted.append(f"items.{item_id}.at")
     steps = _keep_steps(item_id, old.do, new.do, bool(new.loop), allowed, reverted, words)
     if steps is not None:
@@ -181,7 +181,7 @@ def keep_base(base: V2Scene, patched: V2Scene, instruction: str) -> tuple[V2Scen
     """``patched`` with each untouched key of an item in both scenes back at ``base``'s value, and the paths
     set back (``items.<id>.do.<i>.<key>``, ``items.<id>.<key>``). ``patched`` is returned as it is when nothing
     was set back, or when the mix does not validate."""
-    allowed = allowed_categories(instruction)
+    allowed, words = allowed_categories(instruction), tokens(instruction)
     old_items = dict(zip(item_names(base.items), base.items, strict=True))
     reverted: list[str] = []
     items: list[dict[str, Any]] = []
@@ -190,7 +190,7 @@ def keep_base(base: V2Scene, patched: V2Scene, instruction: str) -> tuple[V2Scen
         if old is None or old == item:
             items.append(item.model_dump(mode="json", by_alias=True, exclude_defaults=True))
         else:
-            items.append(_keep_item(name, old, item, allowed, reverted, tokens(instruction)))
+            items.append(_keep_item(name, old, item, allowed, reverted, words))
     if not reverted:
         return patched, []
     data = patched.model_dump(mode="json", by_alias=True, exclude_defaults=True) | {"items": items}

@@ -71,10 +71,10 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
             other = only_other(k, "of")
             if other is not None:
                 update["of"] = other
-        elif resolve(item.of, k, "of") != item.of:
-            update["of"] = resolve(item.of, k, "of")
-        if item.after is not None and resolve(item.after, k, "after") != item.after:
-            update["after"] = resolve(item.after, k, "after")
+        elif (of := resolve(item.of, k, "of")) != item.of:
+            update["of"] = of
+        if (after := resolve(item.after, k, "after")) != item.after:
+            update["after"] = after
         steps = list(item.do)
         for j, step in enumerate(steps):
             ref = getattr(step, "of", None)
@@ -83,8 +83,8 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
             if ref.lower() in STAGE_WORDS and ref not in names:
                 to = getattr(step, "to", None)
                 steps[j] = step.model_copy(update={"of": None, "to": STAGE_PLACE.get(str(to), to)})
-            elif resolve(ref, k, "of") != ref:
-                steps[j] = step.model_copy(update={"of": resolve(ref, k, "of")})
+            elif (resolved := resolve(ref, k, "of")) != ref:
+                steps[j] = step.model_copy(update={"of": resolved})
             else:
                 continue
             update["do"] = steps
