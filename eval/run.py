@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
                               category=case.category, valid=True,
                               attempts=len(result.attempts), output_tokens=result.output_tokens,
                               wall_s=round(result.wall_s, 3), checks=evaluate_case(case, result.scene),
-                              scene=result.scene.model_dump(mode="json", exclude_defaults=True))
+                              scene=result.scene.model_dump(mode="json", exclude_defaults=True),
+                              source=result.source)
         except GenerationError as exc:
             # The engine keeps the stats of the call that just failed; its tokens were spent too.
             spent = sum(a.output_tokens for a in engine.last_attempts)

@@ -8,11 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import _settings
+from tests.conftest import ROOT, _settings
 from text2pixi import registry
 from text2pixi.core import scene as s
 from text2pixi.core.v2 import V2Scene, compile_scene
+from text2pixi.core.errors import GenerationError
 from text2pixi.engine.translation import Translation
+from text2pixi.quality.cases import evaluate_case, load_cases
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +133,32 @@ def test_default_model_v2_scenes_do_what_the_sentence_says(qwen_v2: object) -> N
     assert hop.y < ball.y and hop.x == ball.x and hop.repeat == -1 and hop.yoyo, "up and back, forever"
     spin = next(a for a in t.scene.anims if isinstance(a, s.Rotate) and a.target == star.id)
     assert abs(spin.by) == 360 and spin.repeat == -1 and spin.delay == hop.delay == 0, "both at once"
+
+
+EVAL_SAMPLE_EVERY = 8
+"""Every 8th case of eval/prompts.toml (21 of 164, every category): the sample the slow tier runs."""
+EVAL_SAMPLE_MIN_RATE = 0.8
+"""Below the rate the full eval measured on this sample (docs/performance.md), so a change that breaks a
+capability fails here, while one unlucky check does not."""
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_default_model_on_a_sample_of_the_eval_prompts(qwen_v2: object) -> None:
+    """The eval's own checks on a fixed sample: every prompt gets a valid scene, and most checks pass. The full
+    rates are measured by eval/run.py; this keeps a prompt, grammar or compiler change from quietly breaking them."""
+    cases = load_cases((ROOT / "eval" / "prompts.toml").read_text())[::EVAL_SAMPLE_EVERY]
+    invalid, failed, total = [], [], 0
+    for case in cases:
+        try:
+            t: Translation = qwen_v2.translate(case.prompt)  # type: ignore[attr-defined]
+        except GenerationError as exc:
+            invalid.append(f"{case.id}: {exc}")
+            continue
+        _source_compiles_to_scene(t)
+        results = evaluate_case(case, t.scene)
+        total += len(results)
+        failed += [f"{case.id}: {r.check} ({r.detail}); source {t.source}" for r in results if not r.passed]
+    assert not invalid, "no valid scene:\n" + "\n".join(invalid)
+    rate = 1 - len(failed) / total
+    assert rate >= EVAL_SAMPLE_MIN_RATE, f"{rate:.2f} of the checks passed; failed:\n" + "\n".join(failed)

@@ -12,7 +12,7 @@ import pytest
 
 from text2pixi.core.contracts import TranslateRequest
 from text2pixi.core.edit_checks import RefinementCase, check_case
-from text2pixi.core.edit_words import mentioned
+from text2pixi.core.edit_words import edit_mentioned, mentioned
 from text2pixi.core.preserve import preserve
 from text2pixi.core.prompt import EXAMPLES, build_messages, build_refinement_messages
 from text2pixi.core.refine_prompt import ordered_json, refinement_message
@@ -110,6 +110,14 @@ def test_mentioned_categories() -> None:
     assert "color" in mentioned("make the circle blue")
     assert {"bg", "color"} <= mentioned("make the background white")
     assert "structure" in mentioned("add another ball")
+
+
+def test_a_tempo_change_that_names_its_motion_touches_only_the_tempo() -> None:
+    assert "size" in mentioned("make the pulse slower")
+    assert edit_mentioned("make the pulse slower") == {"dur"}
+    assert edit_mentioned("make the spin faster") == {"dur"}
+    assert edit_mentioned("make the pulse slower and bigger") >= {"dur", "size"}
+    assert "pos" in edit_mentioned("make the bounce higher")  # no tempo: the name is all there is
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

@@ -337,7 +337,7 @@ def test_default_ids_are_unique_and_follow_the_shape() -> None:
     ({"items": [{"id": "a", "loop": True, "do": [{"spin": "cw", "times": -1}]}]}, "repeats forever inside a \"loop\""),
     ({"items": [{"id": "a", "do": [{"rotate": 90, "about": "top"}, {"grow": 2, "about": "left"}]}]},
      "an item has one pivot"),
-    ({"items": [{"id": "a", "at": "top-left", "of": "b"}, {"id": "b"}]}, "cannot be relative to another item"),
+    ({"items": [{"id": "a", "at": [0.5, 0.2], "of": "b"}, {"id": "b"}]}, "cannot be relative to another item"),
     ({"items": [{"at": "above"}]}, "item 'circle': \"at\":'above' is a place relative to another item; add \"of\""),
     ({"items": [{"id": "a", "do": [{"to": "above"}]}]}, "needs \"of\""),
     # 11 items x 16 copies x 3 steps; objects cannot pass their bound (16 items x 16 copies = 256, the bound)

@@ -54,3 +54,18 @@ def test_invalid_scenes_are_refused_with_a_reason(data: dict[str, Any], message:
     with pytest.raises(ValidationError) as err:
         V2Scene.model_validate(data)
     assert message in str(err.value)
+
+
+def test_magnitudes_past_their_bound_mean_the_bound_and_zero_stays_an_error() -> None:
+    scene = V2Scene.model_validate({"items": [{"start": 99, "loop": 500, "do": [
+        {"shrink": 100}, {"spin": "cw", "dur": 100, "times": 1000}, {"blink": 1000, "delay": 70},
+        {"move": "up", "by": 9999}, {"pulse": 9}]}]})
+    item = scene.items[0]
+    assert (item.start, item.loop) == (60.0, 100)
+    shrink, spin, blink, move, pulse = item.do
+    assert (shrink.shrink, spin.dur, spin.times, blink.blink, blink.delay, pulse.pulse) == (20.0, 60.0, 101, 100,
+                                                                                           60.0, 5.0)
+    assert move.by == 3840
+    assert item.loop is not True  # a number stays a number, and true stays true
+    with pytest.raises(ValidationError, match="greater than 0"):
+        V2Scene.model_validate({"items": [{"do": [{"spin": "cw", "dur": 0}]}]})

@@ -112,8 +112,11 @@ def test_examples_are_not_eval_prompts_and_stay_varied() -> None:
     assert len(verbs) >= 10, verbs
     # defaults are left out, and nothing repeats forever unless the sentence says so
     for default in ('"shape":"circle"', '"size":"medium"', '"layout":"row"', '"turns":1', '"dir":"cw"',
-                    '"times":-1', '"yoyo":true', '"bg":"black"'):
+                    '"yoyo":true', '"bg":"black"'):
         assert default not in replies, default
+    for sentence, reply in V2_EXAMPLES:
+        if '"times":-1' in reply or '"loop":true' in reply:
+            assert re.search(r"forever|again and again|over and over", sentence), sentence
 
 
 def test_system_prompt_explains_every_key_verb_and_value() -> None:

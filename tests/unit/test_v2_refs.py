@@ -72,3 +72,16 @@ def test_the_stage_named_as_an_item_means_the_stage() -> None:
     assert [(i.at, i.of) for i in resolved.items] == [("left", None), ("top", None)]
     assert (resolved.items[1].do[0].to, resolved.items[1].do[0].of) == ("bottom", None)
     assert compile_scene(scene) == compile_scene(resolved)
+
+
+def test_a_stage_anchor_written_with_an_item_means_the_place_next_to_it() -> None:
+    scene = _scene({"id": "ground", "shape": "rect", "at": "bottom"},
+                   {"id": "ball", "at": "top", "of": "ground", "do": [{"to": "bottom", "of": "rect"}]},
+                   {"id": "sun", "at": "top-right", "of": "ground"})
+    resolved = resolve_refs(scene)
+    assert [(i.at, i.of) for i in resolved.items] == [("bottom", None), ("above", "ground"), ("above", "ground")]
+    assert (resolved.items[1].do[0].to, resolved.items[1].do[0].of) == ("below", "ground")
+    same = _scene({"id": "ground", "shape": "rect", "at": "bottom"},
+                  {"id": "ball", "at": "above", "of": "ground", "do": [{"to": "below", "of": "ground"}]},
+                  {"id": "sun", "at": "above", "of": "ground"})
+    assert compile_scene(scene) == compile_scene(same)

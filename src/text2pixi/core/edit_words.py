@@ -97,6 +97,12 @@ def tokens(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9']+", text.lower()))
 
 
+MOTION_NOUNS = frozenset({"pulse", "pulses", "pulsing", "bounce", "bounces", "bouncing", "spin", "spins",
+                          "spinning", "turn", "turns", "rotation", "wobble", "shake", "blink", "blinking", "fade",
+                          "twirl", "twirls"})
+"""Names of a motion: in "make the pulse slower" they only say which motion gets the new tempo."""
+
+
 def mentioned(instruction: str) -> set[str]:
     """The field categories an instruction gives a reason to change (see :data:`_WORDS`)."""
     words = tokens(instruction)
@@ -104,6 +110,16 @@ def mentioned(instruction: str) -> set[str]:
     if '"' in instruction or "'" in instruction.replace("'s", ""):
         found.add("text")
     return found
+
+
+def edit_mentioned(instruction: str) -> set[str]:
+    """:func:`mentioned` for a refinement: a tempo change that names its motion ("make the pulse slower", "the
+    spin faster") gives no reason to change what that motion's name also stands for (size, angle, place)."""
+    found = mentioned(instruction)
+    if "dur" not in found:
+        return found
+    words = tokens(instruction)
+    return {c for c in found if c not in _WORDS or c == "dur" or (words & _WORDS[c]) - MOTION_NOUNS}
 
 
 def targeted(base: Scene, instruction: str) -> set[str] | None:

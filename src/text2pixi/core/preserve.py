@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from text2pixi.core.colors import color_to_hex
-from text2pixi.core.edit_words import DIRECTIONAL_SIZE, mentioned, targeted, tokens
+from text2pixi.core.edit_words import DIRECTIONAL_SIZE, edit_mentioned, targeted, tokens
 from text2pixi.core.scene import Scene
 from text2pixi.core.scene_diff import anim_key
 
@@ -71,7 +71,7 @@ def _keep_proportions(before: dict[str, Any], data: dict[str, Any], instruction:
 
 def preserve(base: Scene, edited: Scene, instruction: str) -> Preserved:
     """Keep base values for fields the instruction gives no reason to change (see the module doc)."""
-    allowed = mentioned(instruction)
+    allowed = edit_mentioned(instruction)
     targets = targeted(base, instruction)
     structural = "structure" in allowed
     reverted: list[str] = []

@@ -88,6 +88,7 @@ class Outcome(BaseModel):
     wall_s: float = 0.0
     checks: list[CheckResult] = Field(default_factory=list)
     scene: dict[str, Any] | None = None
+    source: dict[str, Any] | None = Field(None, description="the v2 source the model wrote (None in v1)")
 
     @property
     def retries(self) -> int:

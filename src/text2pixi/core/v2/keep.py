@@ -4,7 +4,7 @@ IO-free; the v2 counterpart of :func:`text2pixi.core.preserve.preserve`, applied
 the compiled scene and the source still agree. A patch that rewrites an item's steps (``"set":"box","do":[...]``)
 to make a spin faster also tends to add ``yoyo``, halve a duration or change an ease nobody asked about
 (measured on the default model). Where the patched item's steps are the base's verbs in the base's order,
-each step key the instruction gives no reason to change (:func:`text2pixi.core.edit_words.mentioned`) goes
+each step key the instruction gives no reason to change (:func:`text2pixi.core.edit_words.edit_mentioned`) goes
 back to its base value; item keys likewise. Steps added, removed or reordered are the patch's to decide, and
 so are items the patch adds or removes. It never invents a value: per key, the base's or the model's.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from text2pixi.core.edit_words import mentioned, tokens
+from text2pixi.core.edit_words import edit_mentioned, tokens
 from text2pixi.core.v2.language import Item, V2Scene, verb_of
 from text2pixi.core.v2.layout import item_names
 from text2pixi.core.v2.motion import DUR, EASE, LOOPING
@@ -49,10 +49,10 @@ VERB_KEYS: dict[str, str] = {
 
 
 def allowed_categories(instruction: str) -> set[str]:
-    """:func:`~text2pixi.core.edit_words.mentioned`, plus ``turn`` and ``where`` (see :data:`TURN_WORDS`,
+    """:func:`~text2pixi.core.edit_words.edit_mentioned`, plus ``turn`` and ``where`` (see :data:`TURN_WORDS`,
     :data:`WHERE_WORDS`; a number counts as a distance)."""
     words = tokens(instruction)
-    found = mentioned(instruction)
+    found = edit_mentioned(instruction)
     if words & TURN_WORDS:
         found.add("turn")
     if words & WHERE_WORDS or any(w.isdigit() for w in words):

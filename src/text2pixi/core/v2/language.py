@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from text2pixi.core.scene import MAX_SECONDS, MAX_STAGE_SIDE, MAX_TEXT_CHARS, MIN_STAGE_SIDE, Color
 
@@ -35,13 +35,28 @@ Layout = Literal["row", "column", "grid", "ring"]
 Ease = Literal["linear", "easeIn", "easeOut", "easeInOut", "bounce", "elastic", "back"]
 ItemId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,12}$")]
 """Short enough that copy ids (``<id>1`` .. ``<id>16``) stay valid compiled object ids."""
+
+
+def upto(limit: float) -> BeforeValidator:
+    """A magnitude past its largest allowed value means that value ("shrinks down to nothing" written as
+    ``"shrink":100``, "endlessly" as ``"dur":100``): the intent is "as much as possible", and refusing it only
+    re-asks for the same number. Lower bounds stay errors (a zero duration or factor has no such reading)."""
+
+    def clamp(value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > limit:
+            return type(value)(limit)
+        return value
+
+    return BeforeValidator(clamp)
+
+
 Fraction = Annotated[float, Field(ge=-1.0, le=2.0)]
 Point = Annotated[list[Fraction], Field(min_length=2, max_length=2)]
 """``[fx, fy]``: fractions of the stage width and height (0..1 on stage; a little beyond is off-stage)."""
 Pixel = Annotated[int, Field(ge=-MAX_STAGE_SIDE, le=MAX_PX)]
 XY = Annotated[list[Pixel], Field(min_length=2, max_length=2)]
-Seconds = Annotated[float, Field(gt=0.0, le=MAX_SECONDS)]
-Times = Annotated[int, Field(ge=-1, le=101)]
+Seconds = Annotated[float, Field(gt=0.0, le=MAX_SECONDS), upto(MAX_SECONDS)]
+Times = Annotated[int, Field(ge=-1, le=101), upto(101)]
 """How many times a step plays: 1 once, -1 forever (0 is refused by the validator)."""
 
 
@@ -59,7 +74,7 @@ class _Timing(_Strict):
     times: Times | None = None
     yoyo: bool = False
     with_: bool = Field(False, alias="with")
-    delay: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
+    delay: Annotated[float, upto(MAX_SECONDS)] = Field(0.0, ge=0.0, le=MAX_SECONDS)
 
     @model_validator(mode="after")
     def _times_not_zero(self) -> _Timing:
@@ -70,7 +85,7 @@ class _Timing(_Strict):
 
 class _Move(_Strict):
     move: Direction
-    by: Annotated[int, Field(ge=1, le=MAX_PX)] | Literal["edge", "off"] | None = None
+    by: Annotated[int, Field(ge=1, le=MAX_PX), upto(MAX_PX)] | Literal["edge", "off"] | None = None
 
 
 class _To(_Strict):
@@ -85,7 +100,7 @@ class _Xy(_Strict):
 
 class _Spin(_Strict):
     spin: Literal["cw", "ccw"]
-    turns: float = Field(1.0, gt=0.0, le=100.0)
+    turns: Annotated[float, upto(100.0)] = Field(1.0, gt=0.0, le=100.0)
     about: Anchor | None = None
 
 
@@ -96,19 +111,19 @@ class _Rotate(_Strict):
 
 
 class _Scale(_Strict):
-    scale: float = Field(ge=0.0, le=20.0)
+    scale: Annotated[float, upto(20.0)] = Field(ge=0.0, le=20.0)
     axis: Literal["xy", "x", "y"] = "xy"
     about: Anchor | None = None
 
 
 class _Grow(_Strict):
-    grow: float = Field(gt=0.0, le=20.0)
+    grow: Annotated[float, upto(20.0)] = Field(gt=0.0, le=20.0)
     axis: Literal["xy", "x", "y"] = "xy"
     about: Anchor | None = None
 
 
 class _Shrink(_Strict):
-    shrink: float = Field(gt=0.0, le=20.0)
+    shrink: Annotated[float, upto(20.0)] = Field(gt=0.0, le=20.0)
     axis: Literal["xy", "x", "y"] = "xy"
     about: Anchor | None = None
 
@@ -122,23 +137,23 @@ class _Color(_Strict):
 
 
 class _Pulse(_Strict):
-    pulse: float = Field(gt=0.0, le=5.0)
+    pulse: Annotated[float, upto(5.0)] = Field(gt=0.0, le=5.0)
 
 
 class _Bounce(_Strict):
-    bounce: int = Field(ge=1, le=MAX_PX)
+    bounce: Annotated[int, upto(MAX_PX)] = Field(ge=1, le=MAX_PX)
 
 
 class _Shake(_Strict):
-    shake: int = Field(ge=1, le=MAX_STAGE_SIDE)
+    shake: Annotated[int, upto(MAX_STAGE_SIDE)] = Field(ge=1, le=MAX_STAGE_SIDE)
 
 
 class _Float(_Strict):
-    float_: int = Field(alias="float", ge=1, le=MAX_STAGE_SIDE)
+    float_: Annotated[int, upto(MAX_STAGE_SIDE)] = Field(alias="float", ge=1, le=MAX_STAGE_SIDE)
 
 
 class _Blink(_Strict):
-    blink: int = Field(ge=1, le=100)
+    blink: Annotated[int, upto(100)] = Field(ge=1, le=100)
 
 
 class _Slide(_Strict):
@@ -292,10 +307,10 @@ class Item(_Strict):
     in_: Anchor | None = Field(None, alias="in")
     cols: int | None = Field(None, ge=1, le=MAX_COPIES)
     colors: list[Color] | None = Field(None, min_length=1, max_length=MAX_COPIES)
-    stagger: Literal["then"] | Annotated[float, Field(ge=0.0, le=MAX_SECONDS)] | None = None
+    stagger: Literal["then"] | Annotated[float, Field(ge=0.0, le=MAX_SECONDS), upto(MAX_SECONDS)] | None = None
     after: ItemId | None = None
-    start: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
-    loop: bool | Annotated[int, Field(ge=1, le=100)] = False
+    start: Annotated[float, upto(MAX_SECONDS)] = Field(0.0, ge=0.0, le=MAX_SECONDS)
+    loop: bool | Annotated[int, Field(ge=1, le=100), upto(100)] = False
     do: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
 
     @model_validator(mode="after")

@@ -47,12 +47,20 @@ back), times (how many plays, -1 forever), yoyo (true: every other play goes bac
 spin, pulse, bounce and float go on forever unless times is given or another step follows; other steps play once.
 Across items: after = the id of an item whose steps come first; start = seconds to wait; loop true repeats the \
 whole do forever (or a number of times).
+Reading the sentence:
+- "turns red", "becomes blue", "changes colour": a color step. "turns 90 degrees", "tilts": rotate. "spins", "twirls", "revolves", "keeps turning": spin (forever unless turns or times). "tilted 30 degrees" at rest: rot.
+- "from the left to the right edge": at where it starts, then a step to where it ends. "for 3 seconds", "over 3 seconds", "slowly": dur.
+- "then", "after that", "afterwards", "once it stops": the next step in do, or after = the other item's id. "at the same time", "while", "as": "with":true.
+- "forever", "over and over", "keeps ...ing", "repeatedly": loop true (or times -1 on one step); "3 times": loop 3 or times 3.
+- "slides in from the left", "enters": slide in; "leaves", "exits": slide out; "falls", "drops": fall; "hops": bounce; "hovers", "bobs": float; "trembles", "wobbles": shake; "throbs", "beats": pulse; "flashes", "blinking": blink with times -1.
+- "two rows of five": n 10, layout grid, cols 5. "coloured red, green and blue": colors.
+- "from its corner", "anchored at its left": about. "wider", "only horizontally": axis x; "taller": axis y.
 Use exactly the colours, counts, words and numbers the user gives, and leave out what they do not ask for."""
 
 V2_EXAMPLES: tuple[tuple[str, str], ...] = (
     (
-        "a grid of nine small grey squares on a white background",
-        '{"bg":"white","items":[{"shape":"square","color":"grey","size":"small","n":9,"layout":"grid"}]}',
+        "two rows of five small grey squares on a white background",
+        '{"bg":"white","items":[{"shape":"square","color":"grey","size":"small","n":10,"layout":"grid","cols":5}]}',
     ),
     (
         "six purple hexagons in a ring, blinking one after the other",
@@ -76,9 +84,10 @@ V2_EXAMPLES: tuple[tuple[str, str], ...] = (
         '{"shrink":2,"dur":2,"with":true},{"rotate":45,"dir":"ccw"}]}]}',
     ),
     (
-        "red, green and blue triangles along the top, each turning once, and a big ellipse in the middle "
+        "red, green and blue triangles along the top, spinning slowly, and a big ellipse in the middle "
         "stretching sideways and back again and again",
-        '{"items":[{"shape":"triangle","n":3,"in":"top","colors":["red","green","blue"],"do":[{"rotate":360}]},'
+        '{"items":[{"shape":"triangle","n":3,"in":"top","colors":["red","green","blue"],'
+        '"do":[{"spin":"cw","dur":4}]},'
         '{"shape":"ellipse","color":"skyblue","size":"large","at":"center","loop":true,'
         '"do":[{"scale":1.6,"axis":"x"},{"scale":1,"axis":"x"}]}]}',
     ),
@@ -88,8 +97,15 @@ V2_EXAMPLES: tuple[tuple[str, str], ...] = (
         '{"color":"white","size":"small","at":"right","of":"kite","after":"kite","do":[{"fade":"in"}]}]}',
     ),
     (
-        "a pink ball rolls to the right edge and comes back",
-        '{"items":[{"color":"pink","do":[{"move":"right","by":"edge","ease":"easeIn"},{"to":"start"}]}]}',
+        "a pink ball rolls from the left edge to the right edge for 3 seconds, becomes orange and rolls back",
+        '{"items":[{"color":"pink","at":"left","do":[{"move":"right","by":"edge","dur":3},{"color":"orange"},'
+        '{"to":"start"}]}]}',
+    ),
+    (
+        "a lamp in the top right corner flashing forever, and a green bar tilted 10 degrees growing twice as "
+        "wide from its left end",
+        '{"items":[{"color":"yellow","size":"small","at":"top-right","do":[{"blink":1,"times":-1}]},'
+        '{"shape":"rect","color":"green","rot":10,"do":[{"scale":2,"axis":"x","about":"left"}]}]}',
     ),
 )
 """(sentence, v2 scene) pairs. None is an eval prompt; each shows other constructs and leaves defaults out."""

@@ -33,6 +33,9 @@ STAGE_WORDS = frozenset({"stage", "screen", "canvas", "scene", "background", "bg
 """References that mean the stage itself: ``"at":"left","of":"stage"`` is the stage's left, ``"at":"left"``."""
 STAGE_PLACE = {"above": "top", "below": "bottom", "on": "center"}
 """A relation to the stage written as one to an item: the stage anchor it means."""
+ITEM_PLACE = {"top": "above", "bottom": "below", "center": "on", "top-left": "above", "top-right": "above",
+              "bottom-left": "below", "bottom-right": "below"}
+"""A stage anchor written with ``of`` ("at the top of the box"): the place relative to that item it means."""
 
 
 def resolve_refs(scene: V2Scene) -> V2Scene:
@@ -43,6 +46,7 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
     and a reference that names nothing, or the item itself, or a relative place with no ``of`` at all, means the
     one other item there is when there is exactly one that does not itself refer to this item (a two-item scene
     has no other reading: "a circle below the word Welcome" written ``"of":"title"`` for an unnamed text item).
+    A stage anchor written with an item (``"at":"top","of":"box"``) means the place relative to it (above).
     Anything else is left as written, for the compiler's error.
     """
     names = item_names(scene.items)
@@ -73,6 +77,8 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
                 update["of"] = other
         elif (of := resolve(item.of, k, "of")) != item.of:
             update["of"] = of
+        if update.get("of", item.of) is not None and isinstance(item.at, str) and item.at in ITEM_PLACE:
+            update["at"] = ITEM_PLACE[item.at]
         if (after := resolve(item.after, k, "after")) != item.after:
             update["after"] = after
         steps = list(item.do)
@@ -83,10 +89,13 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
             if ref.lower() in STAGE_WORDS and ref not in names:
                 to = getattr(step, "to", None)
                 steps[j] = step.model_copy(update={"of": None, "to": STAGE_PLACE.get(str(to), to)})
-            elif (resolved := resolve(ref, k, "of")) != ref:
-                steps[j] = step.model_copy(update={"of": resolved})
             else:
-                continue
+                to = getattr(step, "to", None)
+                place = ITEM_PLACE.get(to) if isinstance(to, str) else None
+                resolved = resolve(ref, k, "of")
+                if resolved == ref and place is None:
+                    continue
+                steps[j] = step.model_copy(update={"of": resolved} | ({"to": place} if place else {}))
             update["do"] = steps
         if update:
             changed = True
