@@ -11,8 +11,8 @@ import pytest
 from tests.conftest import ROOT, _settings
 from text2pixi import registry
 from text2pixi.core import scene as s
-from text2pixi.core.v2 import V2Scene, compile_scene
 from text2pixi.core.errors import GenerationError
+from text2pixi.core.v2 import V2Scene, compile_scene
 from text2pixi.engine.translation import Translation
 from text2pixi.quality.cases import evaluate_case, load_cases
 

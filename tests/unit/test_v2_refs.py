@@ -85,3 +85,15 @@ def test_a_stage_anchor_written_with_an_item_means_the_place_next_to_it() -> Non
                   {"id": "ball", "at": "above", "of": "ground", "do": [{"to": "below", "of": "ground"}]},
                   {"id": "sun", "at": "above", "of": "ground"})
     assert compile_scene(scene) == compile_scene(same)
+
+
+def test_an_item_without_a_shape_takes_the_one_a_reference_names() -> None:
+    scene = _scene({"shape": "star", "at": "above", "of": "triangle"}, {"color": "green"})
+    resolved = resolve_refs(scene)
+    assert [i.shape for i in resolved.items] == ["star", "triangle"] and resolved.items[0].of == "triangle"
+    (star, triangle) = compile_scene(scene).objects
+    assert (star.type, triangle.type) == ("star", "triangle") and star.y < triangle.y
+    # a written shape is the model's choice, and two bare items leave the word ambiguous: both stay
+    for kept in (_scene({"shape": "star", "at": "above", "of": "triangle"}, {"shape": "circle"}),
+                 _scene({"shape": "star", "at": "above", "of": "triangle"}, {}, {"color": "red"})):
+        assert [i.shape for i in resolve_refs(kept).items] == [i.shape for i in kept.items]

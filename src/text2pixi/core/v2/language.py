@@ -50,6 +50,12 @@ def upto(limit: float) -> BeforeValidator:
     return BeforeValidator(clamp)
 
 
+def _size(value: Any) -> Any:
+    """A move's distance written negative ("down by -120"): the direction says where, the number how far."""
+    return -value if isinstance(value, int) and not isinstance(value, bool) and value < 0 else value
+
+
+Distance = Annotated[int, Field(ge=1, le=MAX_PX), upto(MAX_PX), BeforeValidator(_size)]
 Fraction = Annotated[float, Field(ge=-1.0, le=2.0)]
 Point = Annotated[list[Fraction], Field(min_length=2, max_length=2)]
 """``[fx, fy]``: fractions of the stage width and height (0..1 on stage; a little beyond is off-stage)."""
@@ -85,7 +91,7 @@ class _Timing(_Strict):
 
 class _Move(_Strict):
     move: Direction
-    by: Annotated[int, Field(ge=1, le=MAX_PX), upto(MAX_PX)] | Literal["edge", "off"] | None = None
+    by: Distance | Literal["edge", "off"] | None = None
 
 
 class _To(_Strict):

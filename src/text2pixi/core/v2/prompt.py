@@ -48,11 +48,18 @@ spin, pulse, bounce and float go on forever unless times is given or another ste
 Across items: after = the id of an item whose steps come first; start = seconds to wait; loop true repeats the \
 whole do forever (or a number of times).
 Reading the sentence:
-- "turns red", "becomes blue", "changes colour": a color step. "turns 90 degrees", "tilts": rotate. "spins", "twirls", "revolves", "keeps turning": spin (forever unless turns or times). "tilted 30 degrees" at rest: rot.
-- "from the left to the right edge": at where it starts, then a step to where it ends. "for 3 seconds", "over 3 seconds", "slowly": dur.
-- "then", "after that", "afterwards", "once it stops": the next step in do, or after = the other item's id. "at the same time", "while", "as": "with":true.
-- "forever", "over and over", "keeps ...ing", "repeatedly": loop true (or times -1 on one step); "3 times": loop 3 or times 3.
-- "slides in from the left", "enters": slide in; "leaves", "exits": slide out; "falls", "drops": fall; "hops": bounce; "hovers", "bobs": float; "trembles", "wobbles": shake; "throbs", "beats": pulse; "flashes", "blinking": blink with times -1.
+- "turns red", "becomes blue", "changes colour": a color step. "turns 90 degrees", "tilts": rotate. "spins", \
+"twirls", "revolves", "keeps turning": spin (forever unless turns or times). "tilted 30 degrees" at rest: rot.
+- "from the left to the right edge": at where it starts, then a step to where it ends. "for 3 seconds", \
+"over 3 seconds", "slowly": dur.
+- "then", "after that", "afterwards", "once it stops": the next step in do, or, when another item goes next, \
+after = the id of the item before it. "at the same time", "while", "as": "with":true. "after 2 seconds", \
+"a second later": start (the item) or delay (the step).
+- "forever", "over and over", "keeps ...ing", "repeatedly": loop true (or times -1 on one step); "3 times": \
+loop 3 or times 3.
+- "slides in from the left", "enters": slide in; "leaves", "exits": slide out ("slides to the left edge" is a \
+move); "falls", "drops": fall; "hops": bounce; "hovers", "bobs": float; "trembles", "wobbles": shake; "throbs", \
+"beats": pulse; "flashes", "blinking": blink with times -1.
 - "two rows of five": n 10, layout grid, cols 5. "coloured red, green and blue": colors.
 - "from its corner", "anchored at its left": about. "wider", "only horizontally": axis x; "taller": axis y.
 Use exactly the colours, counts, words and numbers the user gives, and leave out what they do not ask for."""
@@ -63,9 +70,9 @@ V2_EXAMPLES: tuple[tuple[str, str], ...] = (
         '{"bg":"white","items":[{"shape":"square","color":"grey","size":"small","n":10,"layout":"grid","cols":5}]}',
     ),
     (
-        "six purple hexagons in a ring, blinking one after the other",
+        "six purple hexagons in a ring, each blinking twice, one after the other",
         '{"items":[{"shape":"polygon","color":"purple","size":"small","n":6,"layout":"ring","stagger":"then",'
-        '"do":[{"blink":1}]}]}',
+        '"do":[{"blink":2}]}]}',
     ),
     (
         "a teal rectangle slides in from the right, waits a second, then drops off the screen",
@@ -97,9 +104,13 @@ V2_EXAMPLES: tuple[tuple[str, str], ...] = (
         '{"color":"white","size":"small","at":"right","of":"kite","after":"kite","do":[{"fade":"in"}]}]}',
     ),
     (
-        "a pink ball rolls from the left edge to the right edge for 3 seconds, becomes orange and rolls back",
-        '{"items":[{"color":"pink","at":"left","do":[{"move":"right","by":"edge","dur":3},{"color":"orange"},'
-        '{"to":"start"}]}]}',
+        "a pink ball rolls from the top edge to the left edge for 3 seconds, becomes orange and rolls back",
+        '{"items":[{"color":"pink","at":"top","do":[{"to":"left","dur":3},{"color":"orange"},{"to":"start"}]}]}',
+    ),
+    (
+        "first a yellow square spins once, then a red ball drops off the screen",
+        '{"items":[{"id":"box","shape":"square","color":"yellow","do":[{"spin":"cw","times":1}]},'
+        '{"color":"red","after":"box","do":[{"fall":"off"}]}]}',
     ),
     (
         "a lamp in the top right corner flashing forever, and a green bar tilted 10 degrees growing twice as "

@@ -38,6 +38,28 @@ ITEM_PLACE = {"top": "above", "bottom": "below", "center": "on", "top-left": "ab
 """A stage anchor written with ``of`` ("at the top of the box"): the place relative to that item it means."""
 
 
+SHAPE_WORDS = {"circle": "circle", "ball": "circle", "square": "square", "rect": "rect", "rectangle": "rect",
+               "roundrect": "roundrect", "ellipse": "ellipse", "oval": "ellipse", "triangle": "triangle",
+               "star": "star", "polygon": "polygon", "hexagon": "polygon", "line": "line"}
+"""Words a reference may name a shape by."""
+
+
+def _shapes_from_refs(scene: V2Scene) -> V2Scene:
+    """An item that wrote no shape becomes the shape another item's reference names, when no item has that
+    shape and it is the only item without one ("a star above a green triangle" written
+    ``{"shape":"star","at":"above","of":"triangle"},{"color":"green"}``: the reference says what the other is)."""
+    items = list(scene.items)
+    for k, item in enumerate(scene.items):
+        for ref in (item.of, item.after, *(getattr(step, "of", None) for step in item.do)):
+            shape = SHAPE_WORDS.get(ref.lower()) if isinstance(ref, str) else None
+            if shape is None or any(i.shape == shape or i.id == ref for i in items):
+                continue
+            bare = [j for j, i in enumerate(items) if j != k and "shape" not in i.model_fields_set and i.id is None]
+            if len(bare) == 1:
+                items[bare[0]] = items[bare[0]].model_copy(update={"shape": shape})
+    return scene.model_copy(update={"items": items}) if items != list(scene.items) else scene
+
+
 def resolve_refs(scene: V2Scene) -> V2Scene:
     """``scene`` with each reference that is not an id resolved where it can mean one thing only.
 
@@ -47,8 +69,10 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
     one other item there is when there is exactly one that does not itself refer to this item (a two-item scene
     has no other reading: "a circle below the word Welcome" written ``"of":"title"`` for an unnamed text item).
     A stage anchor written with an item (``"at":"top","of":"box"``) means the place relative to it (above).
+    An item without a shape takes the one a reference names when nothing else has it (:func:`_shapes_from_refs`).
     Anything else is left as written, for the compiler's error.
     """
+    scene = _shapes_from_refs(scene)
     names = item_names(scene.items)
     aliases = [_aliases(i) for i in scene.items]
 

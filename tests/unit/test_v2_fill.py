@@ -1,0 +1,106 @@
+"""Colours the sentence states and the reply left out are filled in; items written twice in one place go."""
+
+from __future__ import annotations
+
+import pytest
+
+from text2pixi.core.sanity import SanityContext
+from text2pixi.core.v2 import V2Scene
+from text2pixi.core.v2.fill import fill_stated
+from text2pixi.core.v2.repeats import drop_repeats
+from text2pixi.core.v2.units import fix_units
+from text2pixi.engine.replies import ReviewedV2Scene
+
+
+def _scene(text: str) -> V2Scene:
+    return V2Scene.model_validate_json(text)
+
+
+@pytest.mark.parametrize(("prompt", "source", "filled"), [
+    ("a grey cloud slowly fades away in a blue sky", '{"items":[{"shape":"ellipse","do":[{"fade":"out"}]}]}',
+     '{"bg":"blue","items":[{"shape":"ellipse","color":"grey","do":[{"fade":"out"}]}]}'),
+    ("a yellow square shrinks", '{"items":[{"shape":"square","do":[{"shrink":2}]}]}',
+     '{"items":[{"shape":"square","color":"yellow","do":[{"shrink":2.0}]}]}'),
+    ("a blinking orange light", '{"items":[{"do":[{"blink":1}]}]}',
+     '{"items":[{"color":"orange","do":[{"blink":1}]}]}'),  # one item: the one colour named is its own
+    ("a pale pink star on a dark blue background", '{"items":[{"shape":"star"}]}',
+     '{"bg":"darkblue","items":[{"shape":"star","color":"pink"}]}'),
+    ("a red square with a blue circle to its right", '{"items":[{"shape":"square"},{"at":"right","of":"square"}]}',
+     '{"items":[{"shape":"square","color":"red"},{"color":"blue","at":"right","of":"square"}]}'),
+])
+def test_stated_colours_fill_what_the_reply_left_out(prompt: str, source: str, filled: str) -> None:
+    scene, fixes = fill_stated(_scene(source), prompt)
+    assert scene.to_json() == filled
+    assert fixes
+
+
+@pytest.mark.parametrize(("prompt", "source"), [
+    ("a red square and a blue square", '{"items":[{"shape":"square"},{"shape":"square"}]}'),  # which is which?
+    ("a red ball and a circle", '{"items":[{"color":"red"},{}]}'),  # red is taken: the circle is another
+    ("a yellow square", '{"items":[{"shape":"square","color":"orange"}]}'),  # written: the review's to re-ask
+    ("a dark background with a star", '{"bg":"black","items":[{"shape":"star"}]}'),
+    ("un carré rouge", '{"items":[{"shape":"square"}]}'),  # English only
+])
+def test_nothing_is_filled_where_the_sentence_is_not_clear_or_the_reply_wrote_it(prompt: str, source: str) -> None:
+    assert fill_stated(_scene(source), prompt) == (_scene(source), [])
+
+
+def test_items_written_twice_in_one_place_are_dropped_loose_ones_are_not() -> None:
+    twice = '{"shape":"square","color":"blue","n":3,"do":[{"spin":"cw"}]}'
+    scene, fixes = drop_repeats(_scene(f'{{"items":[{twice},{twice},{twice}]}}'))
+    assert scene.to_json() == f'{{"items":[{twice}]}}' and len(fixes) == 2
+    loose = _scene('{"items":[{"color":"red"},{"color":"red"}]}')  # spread in a row: two balls
+    assert drop_repeats(loose) == (loose, [])
+    named = _scene('{"items":[{"at":"top"},{"id":"b","at":"top"},{"at":"left","of":"b"}]}')
+    assert [i.id for i in drop_repeats(named)[0].items] == [None, "b", None]  # b is named: kept
+
+
+def test_a_fresh_reply_is_deduplicated_then_filled_a_refinement_is_not() -> None:
+    item = '{"shape":"square","n":3,"do":[{"spin":"cw"}]}'
+    reply = f'{{"items":[{item},{item}]}}'
+    fresh = ReviewedV2Scene.model_validate_json(
+        reply, context={"sanity": SanityContext("three blue squares spinning in a row")})
+    source, compiled, fixes = fresh.plain()
+    assert source.to_json() == '{"items":[{"shape":"square","color":"blue","n":3,"do":[{"spin":"cw"}]}]}'
+    assert len(compiled.objects) == 3 and len(fixes) == 2
+    refined = ReviewedV2Scene.model_validate_json(
+        reply, context={"sanity": SanityContext("make them blue", base=fresh.plain()[1])})
+    assert refined.plain()[0].to_json() == reply
+
+
+def test_a_colour_misplaced_on_the_item_goes_to_the_background_and_the_item_gets_its_own() -> None:
+    reply = '{"items":[{"shape":"ellipse","color":"blue","do":[{"fade":"out"}]}]}'
+    fresh = ReviewedV2Scene.model_validate_json(
+        reply, context={"sanity": SanityContext("a grey cloud slowly fades away in a blue sky")})
+    source, compiled, fixes = fresh.plain()
+    assert source.to_json() == '{"bg":"blue","items":[{"shape":"ellipse","color":"grey","do":[{"fade":"out"}]}]}'
+    assert len(fixes) == 3
+
+
+@pytest.mark.parametrize(("prompt", "source", "fixed"), [
+    ("a white circle moves right for 2 seconds, then moves down for 1 second",
+     '{"items":[{"do":[{"move":"right","by":2},{"move":"down","by":1}]}]}',
+     '{"items":[{"do":[{"move":"right","dur":2.0},{"move":"down","dur":1.0}]}]}'),
+    ("una pelota roja que rebota", '{"items":[{"do":[{"bounce":1},{"shake":1},{"float":2}]}]}',
+     '{"items":[{"do":[{"bounce":60},{"shake":10},{"float":20}]}]}'),
+    ("a ball wanders off", '{"items":[{"do":[{"move":"right","by":2}]}]}',
+     '{"items":[{"do":[{"move":"right"}]}]}'),
+])
+def test_seconds_written_as_distances_and_invisible_swings_are_set_right(prompt: str, source: str,
+                                                                         fixed: str) -> None:
+    scene, fixes = fix_units(_scene(source), prompt)
+    assert scene.to_json() == fixed and fixes
+
+
+@pytest.mark.parametrize(("prompt", "source"), [
+    ("a ball moves 2 px to the right over 2 seconds", '{"items":[{"do":[{"move":"right","by":2}]}]}'),
+    ("a ball moves right by 20 for 2 seconds", '{"items":[{"do":[{"move":"right","by":20,"dur":2}]}]}'),
+    ("a ball bounces 3 pixels high", '{"items":[{"do":[{"bounce":3}]}]}'),
+    ("a ball moves right for 5 seconds", '{"items":[{"do":[{"move":"right","by":100}]}]}'),
+])
+def test_numbers_the_sentence_gives_in_pixels_or_that_are_not_its_seconds_stay(prompt: str, source: str) -> None:
+    assert fix_units(_scene(source), prompt) == (_scene(source), [])
+
+
+def test_a_negative_distance_is_its_size_the_direction_says_where() -> None:
+    assert _scene('{"items":[{"do":[{"move":"down","by":-120}]}]}').items[0].do[0].by == 120
