@@ -107,6 +107,16 @@ def test_squares_rows_rotation_and_quantifiers() -> None:
     assert results(c, s) == [True, True, True, False, False, True, True, False]
 
 
+def test_a_rotation_counts_each_play_of_a_repeated_turn_and_turns_in_a_row() -> None:
+    square = [{"type": "rect", "id": "sq", "x": 400, "y": 300, "w": 60, "h": 60}]
+    twice = scene(square, [{"type": "rotate", "target": "sq", "by": 360, "repeat": 1}])
+    two = scene(square, [{"type": "rotate", "target": "sq", "by": 360},
+                         {"type": "rotate", "target": "sq", "by": 360, "delay": 1}])
+    rock = scene(square, [{"type": "rotate", "target": "sq", "by": 360, "repeat": 1, "yoyo": True}])
+    turns = case({"check": "rotation", "kind": "square", "min_deg": 700, "max_deg": 740, "direction": "cw"})
+    assert [results(turns, s) for s in (twice, two, rock)] == [[True], [True], [False]]  # there and back: no
+
+
 def test_effects_text_relations_order_and_background() -> None:
     s = scene([{"type": "text", "id": "title", "x": 400, "y": 100, "text": "Game  over", "color": "gold"},
                {"type": "star", "id": "star", "x": 400, "y": 300, "r": 50, "color": "green", "alpha": 1},

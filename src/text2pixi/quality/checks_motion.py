@@ -74,6 +74,10 @@ class Rotation(SelectingCheck):
                 return self._angle_ok(o.rot), f"{o.id} rot={o.rot}"
             turns = anims_of(scene, o.id, Rotate)
             ok = any(self._angle_ok(a.by) and (not self.forever or _forever(a)) for a in turns)
+            # a finite turn that repeats without going back turns by each play ("spins twice": 360 twice), and
+            # turns that follow one another add up
+            whole = [a.by * (a.repeat + 1) for a in turns if a.repeat >= 0 and not a.yoyo]
+            ok = ok or (not self.forever and len(whole) > 0 and self._angle_ok(sum(whole)))
             return ok, f"{o.id}: " + (", ".join(f"by {a.by} repeat {a.repeat}" for a in turns) or "no rotate")
         return self._each(scene, test)
 

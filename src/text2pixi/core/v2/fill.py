@@ -45,7 +45,8 @@ def fill_stated(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     if "bg" not in scene.model_fields_set and (bg := _one(stated.background)) is not None:
         update["bg"] = bg
         fixes.append(f"background {bg}: the sentence names it and the reply left it out")
-    written = {color_to_hex(c) for item in scene.items for c in (item.colors or [item.color]) if c is not None}
+    written = {color_to_hex(c) for item in scene.items
+               for c in (item.colors or ([item.color] if item.color is not None else []))}
     items: list[Item] = list(scene.items)
     for k, item in enumerate(items):
         if item.color is not None or item.colors is not None:
