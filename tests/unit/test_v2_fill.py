@@ -7,6 +7,7 @@ import pytest
 from text2pixi.core.sanity import SanityContext
 from text2pixi.core.v2 import V2Scene
 from text2pixi.core.v2.fill import fill_stated
+from text2pixi.core.v2.loops import add_loops
 from text2pixi.core.v2.repeats import drop_repeats
 from text2pixi.core.v2.units import fix_units
 from text2pixi.engine.replies import ReviewedV2Scene
@@ -104,3 +105,19 @@ def test_numbers_the_sentence_gives_in_pixels_or_that_are_not_its_seconds_stay(p
 
 def test_a_negative_distance_is_its_size_the_direction_says_where() -> None:
     assert _scene('{"items":[{"do":[{"move":"down","by":-120}]}]}').items[0].do[0].by == 120
+
+
+@pytest.mark.parametrize(("prompt", "source", "loops"), [
+    ("a rectangle goes left and then right, over and over",
+     '{"items":[{"shape":"rect","do":[{"move":"left"},{"move":"right"}]}]}', [True]),
+    ("a square that keeps changing colour between red and blue",
+     '{"items":[{"shape":"square","color":"red","do":[{"color":"blue"},{"wait":1},{"color":"red"}]}]}', [True]),
+    ("a ball bounces forever", '{"items":[{"do":[{"bounce":60}]}]}', [False]),  # one step: its own times
+    ("a ball moves right then spins forever", '{"items":[{"do":[{"move":"right"},{"spin":"cw"}]}]}', [False]),
+    ("a ball moves right then left", '{"items":[{"do":[{"move":"right"},{"move":"left"}]}]}', [False]),
+    ("it moves up and down forever", '{"items":[{"loop":3,"do":[{"move":"up"},{"move":"down"}]}]}', [3]),
+])
+def test_a_loop_the_sentence_asks_for_is_added_to_finite_sequences(prompt: str, source: str,
+                                                                   loops: list[object]) -> None:
+    scene, fixes = add_loops(_scene(source), prompt)
+    assert [i.loop for i in scene.items] == loops and bool(fixes) == (loops == [True])
