@@ -13,9 +13,10 @@ outcome (:func:`publish_end`), so a client that reads ``status`` on that event s
 While the job runs its stream expires with the result TTL; after the last event, :data:`KEEP_AFTER_END`.
 
 ``expected_tokens`` is an estimate for the progress bar: for a new scene, the median output of the
-last :data:`RECENT_JOBS` jobs of this model (kept in Redis, so every worker shares it); for a refinement,
-the base scene's length in characters over the median characters per token (the model writes the whole
-scene again, mostly copied).
+last :data:`RECENT_JOBS` fresh jobs of this model (kept in Redis, so every worker shares it); for a v1
+refinement, the base scene's length in characters over the median characters per token (the model writes the
+whole scene again, mostly copied); for a v2 refinement (a patch, whatever the base's size), the median of the
+recent refinements.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ TOKENS_EVERY_S = 0.25
 RECENT_KEY = KEY_PREFIX + ":progress:recent:{}"
 """Redis list of ``"<output tokens> <characters> <fresh|refine>"`` of the last jobs of one model."""
 RECENT_JOBS = 50
-DEFAULT_EXPECTED_TOKENS = 300
-"""The estimate before any job of this model finished (a typical scene of the eval set is 150-400 tokens)."""
+DEFAULT_EXPECTED_TOKENS = {"v1": 300, "v2": 30}
+"""Before any job of the model finished: a fresh scene's median output (docs/performance.md)."""
+DEFAULT_PATCH_TOKENS = 15
+"""Before any v2 refinement finished: a patch's median output (docs/performance.md)."""
 DEFAULT_CHARS_PER_TOKEN = 3.0
 KEEP_AFTER_END = 3600
 """Seconds a job's events stay after its last one (at most the result TTL): long enough for any reconnect; the
@@ -70,19 +73,22 @@ def _recent(connection: redis.Redis, model: str) -> list[tuple[int, int, bool]]:
     return rows
 
 
-def expected_tokens(connection: redis.Redis, model: str, base: Scene | None) -> int:
+def expected_tokens(connection: redis.Redis, model: str, base: Scene | None, language: str = "v2") -> int:
     """The output tokens to expect (see the module doc); the default when Redis has nothing or fails."""
     try:
         recent = _recent(connection, model)
     except redis.RedisError as exc:
         log.info("no token estimate from Redis: %s", exc)
         recent = []
+    if base is not None and language == "v2":
+        patches = [tokens for tokens, _, is_fresh in recent if not is_fresh]
+        return round(statistics.median(patches)) if patches else DEFAULT_PATCH_TOKENS
     if base is not None:
         ratios = [chars / tokens for tokens, chars, _ in recent if tokens > 0 and chars > 0]
         per_token = statistics.median(ratios) if ratios else DEFAULT_CHARS_PER_TOKEN
         return max(1, round(len(ordered_json(base)) / per_token))
     fresh = [tokens for tokens, _, is_fresh in recent if is_fresh]
-    return round(statistics.median(fresh)) if fresh else DEFAULT_EXPECTED_TOKENS
+    return round(statistics.median(fresh)) if fresh else DEFAULT_EXPECTED_TOKENS.get(language, 300)
 
 
 def record(connection: redis.Redis, model: str, tokens: int, chars: int, *, fresh: bool) -> None:
