@@ -29,13 +29,9 @@ from text2pixi.core.errors import SceneCompileError
 from text2pixi.core.sanity import SanityContext, review
 from text2pixi.core.scene import Scene
 from text2pixi.core.v2 import V2Scene, compile_scene, v2_json_schema
-from text2pixi.core.v2.clash import settle_clashes
-from text2pixi.core.v2.fill import fill_stated
 from text2pixi.core.v2.keep import keep_base
-from text2pixi.core.v2.loops import add_loops
 from text2pixi.core.v2.patch import Patch, apply_patch, patch_json_schema
-from text2pixi.core.v2.repeats import drop_repeats
-from text2pixi.core.v2.units import fix_units
+from text2pixi.core.v2.reading import read_with_sentence
 from text2pixi.engine.grammar import language_schema
 
 M = TypeVar("M", bound=BaseModel)
@@ -86,27 +82,12 @@ def source_json(scene: V2Scene) -> dict[str, Any]:
 def compile_reviewed(scene: V2Scene, info: ValidationInfo) -> tuple[V2Scene, Scene, list[str]]:
     """The source, compiled scene and fixes of a v2 reply, or a ``ValueError`` the re-ask sends back: a compile
     error, or the sanity problems the sentence speaks of (except on the last attempt, whose scene is kept with
-    them). A fresh scene first loses items written twice over in one place
-    (:func:`~text2pixi.core.v2.repeats.drop_repeats`) and gets the colours the sentence states and the reply left
-    out (:func:`~text2pixi.core.v2.fill.fill_stated`), with seconds written as distances and invisible swings set
-    right (:func:`~text2pixi.core.v2.units.fix_units`) and a loop the sentence asks for added
-    (:func:`~text2pixi.core.v2.loops.add_loops`); then an item in the background's own colour is settled as
-    the sentence allows (:func:`~text2pixi.core.v2.clash.settle_clashes`), and a colour that dropped is filled
-    from the sentence where it names one ("a grey cloud ... in a blue sky" written with a blue cloud)."""
+    them). The reply is first read with its sentence (:func:`~text2pixi.core.v2.reading.read_with_sentence`:
+    slips the sentence makes plain, set right and listed in the fixes)."""
     ctx = (info.context or {}).get("sanity")
     fixes: list[str] = []
     if isinstance(ctx, SanityContext):
-        if ctx.base is None:
-            scene, dropped = drop_repeats(scene)
-            scene, filled = fill_stated(scene, ctx.prompt)
-            scene, units = fix_units(scene, ctx.prompt)
-            scene, loops = add_loops(scene, ctx.prompt)
-            fixes = dropped + filled + units + loops
-        scene, settled = settle_clashes(scene, ctx.prompt)
-        fixes += settled
-        if ctx.base is None and settled:  # a colour dropped for clashing may be one the sentence names elsewhere
-            scene, filled = fill_stated(scene, ctx.prompt)
-            fixes += filled
+        scene, fixes = read_with_sentence(scene, ctx.prompt, fresh=ctx.base is None)
     try:
         compiled = compile_scene(scene)
     except SceneCompileError as exc:

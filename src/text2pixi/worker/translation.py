@@ -48,7 +48,8 @@ def run_translation(payload: dict[str, Any]) -> dict[str, Any]:
         base, base_source = _base_scene(store, request)
         if job is not None:  # progress events (worker/progress.py): "started" first, then as the model writes
             progress = JobProgress(job.connection, job_id, ttl=settings.result_ttl, worker=Warm.worker_name,
-                                   expected=expected_tokens(job.connection, engine.model_id, base, engine.language),
+                                   expected=expected_tokens(job.connection, engine.model_id, base,
+                                                            settings.scene_language),
                                    reason=lambda n: _attempt_error(engine, n))
             progress.start()
         results = generate(engine, request, base, settings, job_id, progress, base_source=base_source)

@@ -23,7 +23,7 @@ def _ends(step: object, last: bool) -> bool:
     """Does the step end? Presets that repeat by default repeat when they come last with no ``times``."""
     times = getattr(step, "times", None)
     if times is not None:
-        return times != -1
+        return bool(times != -1)
     return not (last and verb_of(step) in LOOPING)
 
 
