@@ -351,8 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gateway", default="http://127.0.0.1:8080", help="for the 'service' system")
     parser.add_argument("--api-key-file", type=Path, default=ROOT / ".stack" / "secrets" / "text2pixi-api-key")
     parser.add_argument("--skip-llama-bench", action="store_true")
-    parser.add_argument("--bench-depth", type=int, default=1170,
-                        help="llama-bench also measures at this context depth (the primed prefix plus a prompt)")
+    parser.add_argument("--bench-depth", type=int, default=2080,
+                        help="llama-bench also measures at this context depth (the primed v2 prefix, 2056 "
+                             "tokens, plus a prompt)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--serve-engine", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
