@@ -8,6 +8,7 @@ from text2pixi.core.sanity import SanityContext
 from text2pixi.core.v2 import V2Scene
 from text2pixi.core.v2.fill import fill_stated
 from text2pixi.core.v2.loops import add_loops
+from text2pixi.core.v2.places import go_to_named_place
 from text2pixi.core.v2.repeats import drop_repeats
 from text2pixi.core.v2.units import fix_units
 from text2pixi.engine.replies import ReviewedV2Scene
@@ -121,3 +122,38 @@ def test_a_loop_the_sentence_asks_for_is_added_to_finite_sequences(prompt: str, 
                                                                    loops: list[object]) -> None:
     scene, fixes = add_loops(_scene(source), prompt)
     assert [i.loop for i in scene.items] == loops and bool(fixes) == (loops == [True])
+
+
+@pytest.mark.parametrize(("prompt", "source", "fixed"), [
+    ("a white ball moves from the top left corner to the bottom right corner",
+     '{"items":[{"at":"top-left","do":[{"move":"down-right","dur":2}]}]}',
+     '{"items":[{"at":"top-left","do":[{"to":"bottom-right","dur":2.0}]}]}'),
+    ("a cyan circle on the right side moves to the left side",
+     '{"items":[{"at":"right","do":[{"move":"left","by":150}]}]}', '{"items":[{"at":"right","do":[{"to":"left"}]}]}'),
+    ("a yellow ball moves to the top right, then turns purple",
+     '{"items":[{"do":[{"move":"right","by":100,"ease":"linear"},{"color":"purple"}]}]}',
+     '{"items":[{"do":[{"to":"top-right","ease":"linear"},{"color":"purple"}]}]}'),
+    ("a green ball careens to the left edge", '{"items":[{"do":[{"move":"left","by":150}]}]}',
+     '{"items":[{"do":[{"move":"left","by":"edge"}]}]}'),
+    ("a ball starts in the bottom left corner and moves to the centre",
+     '{"items":[{"at":"bottom-left","do":[{"move":"down","by":150}]}]}',
+     '{"items":[{"at":"bottom-left","do":[{"to":"center"}]}]}'),
+])
+def test_a_move_by_a_distance_goes_to_the_place_the_sentence_names(prompt: str, source: str, fixed: str) -> None:
+    scene, fixes = go_to_named_place(_scene(source), prompt)
+    assert scene.to_json() == fixed and fixes
+
+
+@pytest.mark.parametrize(("prompt", "source"), [
+    ("a red circle moves to the right", '{"items":[{"do":[{"move":"right"}]}]}'),  # a direction, not a place
+    ("a ball moves to the left edge", '{"items":[{"do":[{"move":"left","by":"edge"}]}]}'),  # already there
+    ("a ball moves to the centre, then to the top left corner",  # two places: which step is which?
+     '{"items":[{"do":[{"move":"up","by":100}]}]}'),
+    ("a ball goes right then up to the top left corner",  # two moves: the sentence's place is one of them
+     '{"items":[{"do":[{"move":"right"},{"move":"up"}]}]}'),
+    ("a ball and a square move to the centre",  # two movers
+     '{"items":[{"do":[{"move":"up"}]},{"shape":"square","do":[{"move":"down"}]}]}'),
+    ("a ball moves to the top right corner", '{"items":[{"do":[{"to":"top"}]}]}'),  # a place: the model's
+])
+def test_moves_stay_where_the_sentence_names_no_one_place_for_one_move(prompt: str, source: str) -> None:
+    assert go_to_named_place(_scene(source), prompt) == (_scene(source), [])

@@ -8,12 +8,13 @@ passes set it right, in this order, each one reported in the result's ``fixes``:
 3. seconds written as a distance become a duration, invisible swings get their usual size
    (:mod:`~text2pixi.core.v2.units`);
 4. a loop the sentence asks for is added to a finite sequence (:mod:`~text2pixi.core.v2.loops`);
-5. an item in the background's own colour is settled (:mod:`~text2pixi.core.v2.clash`), and a colour that
+5. a move by a distance goes to the one stage place the sentence moves it to (:mod:`~text2pixi.core.v2.places`);
+6. an item in the background's own colour is settled (:mod:`~text2pixi.core.v2.clash`), and a colour that
    dropped there is filled from the sentence where it names one ("a grey cloud in a blue sky" written with a
    blue cloud).
 
-1-4 read a fresh request's sentence, which describes the scene; a refinement's instruction describes a change,
-so only 5 applies to it.
+1-5 read a fresh request's sentence, which describes the scene; a refinement's instruction describes a change,
+so only 6 applies to it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from text2pixi.core.v2.clash import settle_clashes
 from text2pixi.core.v2.fill import fill_stated
 from text2pixi.core.v2.language import V2Scene
 from text2pixi.core.v2.loops import add_loops
+from text2pixi.core.v2.places import go_to_named_place
 from text2pixi.core.v2.repeats import drop_repeats
 from text2pixi.core.v2.units import fix_units
 
@@ -31,7 +33,7 @@ def read_with_sentence(scene: V2Scene, prompt: str, *, fresh: bool) -> tuple[V2S
     fixes: list[str] = []
     if fresh:
         for fix in (drop_repeats, lambda s: fill_stated(s, prompt), lambda s: fix_units(s, prompt),
-                    lambda s: add_loops(s, prompt)):
+                    lambda s: add_loops(s, prompt), lambda s: go_to_named_place(s, prompt)):
             scene, done = fix(scene)
             fixes += done
     scene, settled = settle_clashes(scene, prompt)
