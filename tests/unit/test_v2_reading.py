@@ -1,4 +1,5 @@
-"""Colours the sentence states and the reply left out are filled in; items written twice in one place go."""
+"""A v2 reply read with its sentence (core/v2/reading.py): repeats dropped, stated colours filled, units, loops,
+named places; each pass where the sentence is plain and nothing where it is not."""
 
 from __future__ import annotations
 
