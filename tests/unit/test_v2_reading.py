@@ -9,6 +9,7 @@ from text2pixi.core.sanity import SanityContext
 from text2pixi.core.v2 import V2Scene
 from text2pixi.core.v2.fill import fill_stated
 from text2pixi.core.v2.loops import add_loops
+from text2pixi.core.v2.pivots import fill_pivot_and_shape
 from text2pixi.core.v2.places import go_to_named_place
 from text2pixi.core.v2.repeats import drop_repeats
 from text2pixi.core.v2.units import fix_units
@@ -158,3 +159,34 @@ def test_a_move_by_a_distance_goes_to_the_place_the_sentence_names(prompt: str, 
 ])
 def test_moves_stay_where_the_sentence_names_no_one_place_for_one_move(prompt: str, source: str) -> None:
     assert go_to_named_place(_scene(source), prompt) == (_scene(source), [])
+
+
+@pytest.mark.parametrize(("prompt", "source", "fixed"), [
+    ("a blue square rotates 90 degrees anticlockwise about its bottom-left corner",
+     '{"items":[{"shape":"square","do":[{"rotate":90,"dir":"ccw"}]}]}',
+     '{"items":[{"shape":"square","do":[{"rotate":90,"dir":"ccw","about":"bottom-left"}]}]}'),
+    ("a yellow bar grows upward from its bottom edge to double its height",
+     '{"items":[{"color":"yellow","do":[{"scale":2,"axis":"y"},{"spin":"cw","times":1}]}]}',
+     '{"items":[{"shape":"rect","color":"yellow","do":[{"scale":2.0,"axis":"y","about":"bottom"},'
+     '{"spin":"cw","about":"bottom","times":1}]}]}'),
+    ("a long blue rectangle gets wider, only horizontally, while its left side stays put",
+     '{"items":[{"shape":"rect","do":[{"scale":1.5,"axis":"x"}]}]}',
+     '{"items":[{"shape":"rect","do":[{"scale":1.5,"axis":"x","about":"left"}]}]}'),
+])
+def test_a_pivot_and_a_lone_items_shape_the_sentence_names_are_filled_in(prompt: str, source: str,
+                                                                         fixed: str) -> None:
+    scene, fixes = fill_pivot_and_shape(_scene(source), prompt)
+    assert scene.to_json() == fixed and fixes
+
+
+@pytest.mark.parametrize(("prompt", "source"), [
+    ("a square rotates about its top-left corner", '{"items":[{"shape":"square","do":[{"rotate":90,"about":"top"}]}]}'),
+    ("a square grows from its left side and its top", '{"items":[{"shape":"square","do":[{"grow":2}]}]}'),
+    ("a square and a star rotate about its corner... its left edge",
+     '{"items":[{"shape":"square","do":[{"rotate":90}]},{"shape":"star","do":[{"rotate":90}]}]}'),
+    ("a blinking orange light", '{"items":[{"do":[{"blink":1}]}]}'),  # no shape named
+    ("a bar and a ball", '{"items":[{},{}]}'),  # two items
+    ("a yellow bar", '{"items":[{"shape":"square"}]}'),  # a shape the reply wrote
+])
+def test_no_pivot_or_shape_where_the_sentence_is_not_plain(prompt: str, source: str) -> None:
+    assert fill_pivot_and_shape(_scene(source), prompt) == (_scene(source), [])

@@ -9,12 +9,14 @@ passes set it right, in this order, each one reported in the result's ``fixes``:
    (:mod:`~text2pixi.core.v2.units`);
 4. a loop the sentence asks for is added to a finite sequence (:mod:`~text2pixi.core.v2.loops`);
 5. a move by a distance goes to the one stage place the sentence moves it to (:mod:`~text2pixi.core.v2.places`);
-6. an item in the background's own colour is settled (:mod:`~text2pixi.core.v2.clash`), and a colour that
+6. the pivot ("about its bottom-left corner") and a lone item's shape ("a bar") the sentence names and the reply
+   left out are filled in (:mod:`~text2pixi.core.v2.pivots`);
+7. an item in the background's own colour is settled (:mod:`~text2pixi.core.v2.clash`), and a colour that
    dropped there is filled from the sentence where it names one ("a grey cloud in a blue sky" written with a
    blue cloud).
 
-1-5 read a fresh request's sentence, which describes the scene; a refinement's instruction describes a change,
-so only 6 applies to it.
+1-6 read a fresh request's sentence, which describes the scene; a refinement's instruction describes a change,
+so only 7 applies to it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from text2pixi.core.v2.clash import settle_clashes
 from text2pixi.core.v2.fill import fill_stated
 from text2pixi.core.v2.language import V2Scene
 from text2pixi.core.v2.loops import add_loops
+from text2pixi.core.v2.pivots import fill_pivot_and_shape
 from text2pixi.core.v2.places import go_to_named_place
 from text2pixi.core.v2.repeats import drop_repeats
 from text2pixi.core.v2.units import fix_units
@@ -33,7 +36,8 @@ def read_with_sentence(scene: V2Scene, prompt: str, *, fresh: bool) -> tuple[V2S
     fixes: list[str] = []
     if fresh:
         for fix in (drop_repeats, lambda s: fill_stated(s, prompt), lambda s: fix_units(s, prompt),
-                    lambda s: add_loops(s, prompt), lambda s: go_to_named_place(s, prompt)):
+                    lambda s: add_loops(s, prompt), lambda s: go_to_named_place(s, prompt),
+                    lambda s: fill_pivot_and_shape(s, prompt)):
             scene, done = fix(scene)
             fixes += done
     scene, settled = settle_clashes(scene, prompt)
