@@ -350,3 +350,13 @@ def test_errors_name_the_item_the_step_and_the_fix(data: dict[str, Any], message
         compile_(data)
     assert message in str(err.value)
     assert err.value.code == "invalid_scene"
+
+
+def test_a_gap_with_a_stage_anchor_is_the_distance_from_the_edge() -> None:
+    def left_x(item: dict[str, Any]) -> float:
+        (obj,) = compile_scene(V2Scene.model_validate({"items": [item]})).objects
+        return obj.x - obj.w / 2  # type: ignore[union-attr]
+
+    assert left_x({"shape": "square", "at": "left"}) == 20  # the default gap is the stage margin
+    assert left_x({"shape": "square", "at": "left", "gap": 0}) == 0  # "against the left edge"
+    assert left_x({"shape": "square", "at": "left", "gap": 50}) == 50

@@ -7,7 +7,7 @@ import pytest
 
 from text2pixi.core.sanity import SanityContext
 from text2pixi.core.v2 import V2Scene
-from text2pixi.core.v2.fill import fill_stated
+from text2pixi.core.v2.fill import copies_for_colors, fill_stated
 from text2pixi.core.v2.loops import add_loops
 from text2pixi.core.v2.pivots import fill_pivot_and_shape
 from text2pixi.core.v2.places import go_to_named_place
@@ -190,3 +190,16 @@ def test_a_pivot_and_a_lone_items_shape_the_sentence_names_are_filled_in(prompt:
 ])
 def test_no_pivot_or_shape_where_the_sentence_is_not_plain(prompt: str, source: str) -> None:
     assert fill_pivot_and_shape(_scene(source), prompt) == (_scene(source), [])
+
+
+def test_per_copy_colours_without_a_count_are_one_copy_each() -> None:
+    scene, fixes = copies_for_colors(_scene('{"items":[{"shape":"star","colors":["red","orange","yellow"]},'
+                                            '{"colors":["red","blue"],"n":1},{"colors":["red","blue"],"at":"top"}]}'))
+    assert [i.n for i in scene.items] == [3, 1, 1] and len(fixes) == 1
+    assert _scene(scene.to_json()) == scene  # the count is written out: the source reads back the same
+
+
+def test_reaching_an_edge_is_a_place_too() -> None:
+    scene, _ = go_to_named_place(_scene('{"items":[{"at":"left","start":2,"do":[{"move":"right","dur":3}]}]}'),
+                                 "a ball starts moving after 2 seconds and reaches the right edge 3 seconds later")
+    assert scene.to_json() == '{"items":[{"at":"left","start":2.0,"do":[{"move":"right","by":"edge","dur":3.0}]}]}'

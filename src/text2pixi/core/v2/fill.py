@@ -6,6 +6,8 @@ shows, in the wrong colour. Where the sentence names the colour for exactly that
 the background's, or the one colour named for the item's kind of object, or the only colour named at all when
 the scene has one item), the left-out key gets it. A colour the reply wrote is never changed here: that is the
 sanity review's to re-ask about. Fresh scenes only: a refinement's sentence speaks of changes, not of the scene.
+
+Per-copy colours with no count (:func:`copies_for_colors`) are one copy per colour.
 """
 
 from __future__ import annotations
@@ -64,3 +66,15 @@ def fill_stated(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     if len(fixes) > ("bg" in update):
         update["items"] = items
     return (scene.model_copy(update=update), fixes) if update else (scene, [])
+
+
+def copies_for_colors(scene: V2Scene) -> tuple[V2Scene, list[str]]:
+    """Items with per-copy ``colors`` (two or more) and no ``n`` and no single place get one copy per colour
+    ("five stars coloured red, orange, yellow, green and blue" written without ``n`` would show one red star)."""
+    items, fixes = list(scene.items), []
+    for k, item in enumerate(items):
+        if ("n" not in item.model_fields_set and item.colors is not None and len(item.colors) >= 2
+                and item.at is None and item.xy is None):
+            items[k] = item.model_copy(update={"n": len(item.colors)})
+            fixes.append(f"item {item.id or item.shape}: {len(item.colors)} copies, one per colour of its colors")
+    return (scene.model_copy(update={"items": items}), fixes) if fixes else (scene, [])

@@ -46,11 +46,13 @@ class Placed:
                 max(x for x, _ in self.centres) + hw, max(y for _, y in self.centres) + hh)
 
 
-def stage_anchor(name: Anchor, stage_w: int, stage_h: int, half_w: float, half_h: float) -> tuple[float, float]:
-    """The centre that puts a box at an anchor of the stage, inset by :data:`MARGIN` (centred if it cannot fit)."""
-    ox, oy = anchor_offset(name, stage_w / 2 - MARGIN - half_w, stage_h / 2 - MARGIN - half_h)
-    x = stage_w / 2 + (ox if stage_w / 2 - MARGIN - half_w > 0 else 0)
-    y = stage_h / 2 + (oy if stage_h / 2 - MARGIN - half_h > 0 else 0)
+def stage_anchor(name: Anchor, stage_w: int, stage_h: int, half_w: float, half_h: float,
+                 margin: float = MARGIN) -> tuple[float, float]:
+    """The centre that puts a box at an anchor of the stage, inset by ``margin`` (an item's ``gap``, by default
+    :data:`MARGIN`; centred if it cannot fit)."""
+    ox, oy = anchor_offset(name, stage_w / 2 - margin - half_w, stage_h / 2 - margin - half_h)
+    x = stage_w / 2 + (ox if stage_w / 2 - margin - half_w > 0 else 0)
+    y = stage_h / 2 + (oy if stage_h / 2 - margin - half_h > 0 else 0)
     return x, y
 
 
@@ -198,7 +200,7 @@ def place_items(scene: V2Scene) -> list[Placed]:
         elif item.of is None and item.at is not None:
             b = body(item, size)
             anchor = cast(Anchor, item.at)  # above/below/on come with "of" (the item validator)
-            placed[k] = Placed(item, name, [name], [stage_anchor(anchor, w, h, *b.half(b.rot))], b)
+            placed[k] = Placed(item, name, [name], [stage_anchor(anchor, w, h, *b.half(b.rot), item.gap)], b)
     pending = [k for k in range(len(scene.items)) if k not in placed]
     while pending:
         ready = [k for k in pending if names.index(scene.items[k].of or "") in placed]

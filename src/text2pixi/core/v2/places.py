@@ -3,10 +3,11 @@
 "moves from the top left corner to the bottom right corner" is often written ``"at":"top-left"`` and then
 ``{"move":"down-right"}`` or ``{"move":"right","by":150}``: it starts right and ends short of the corner. When
 the sentence names exactly one destination that is a place on the stage ("to the bottom right corner", "to the
-left side", "to the centre", "to the right edge"), exactly one item moves, and that item has exactly one move
-step and no other step that goes somewhere, the move step goes to that place: ``{"to":anchor}`` (an edge:
-``{"move":side,"by":"edge"}``, touching it), keeping its timing. A bare "to the right" is a direction, not a
-place, and stays as written. English only, fresh scenes only (:mod:`text2pixi.core.v2.reading`).
+left side", "to the centre", "to the right edge", "reaches the right edge"), exactly one item moves, and that
+item has exactly one move step and no other step that goes somewhere, the move step goes to that place:
+``{"to":anchor}`` (an edge: ``{"move":side,"by":"edge"}``, touching it), keeping its timing. A bare "to the
+right" is a direction, not a place, and stays as written. English only, fresh scenes only
+(:mod:`text2pixi.core.v2.reading`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from text2pixi.core.v2.language import MoveStep, ToStep, V2Scene, XyStep
 
 _CORNER = r"(top|upper|bottom|lower)[ -](left|right)(?: corner| hand corner)?"
-_PLACE = re.compile(r"\bto(?:wards)? the (?:" + _CORNER
+_PLACE = re.compile(r"\b(?:to|towards|reaches|reach|hits|as far as) the (?:" + _CORNER
                     + r"|(left|right|top|bottom) (edge|side)|(centre|center|middle))\b")
 _VERTICAL = {"top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom"}
 

@@ -4,7 +4,8 @@ The compiler reads the source alone and never guesses. Where the model's slip is
 passes set it right, in this order, each one reported in the result's ``fixes``:
 
 1. items written twice over in one place are dropped (:mod:`~text2pixi.core.v2.repeats`);
-2. colours the sentence states and the reply left out are filled in (:mod:`~text2pixi.core.v2.fill`);
+2. colours the sentence states and the reply left out are filled in, and per-copy colours with no count get one
+   copy each (:mod:`~text2pixi.core.v2.fill`);
 3. seconds written as a distance become a duration, invisible swings get their usual size
    (:mod:`~text2pixi.core.v2.units`);
 4. a loop the sentence asks for is added to a finite sequence (:mod:`~text2pixi.core.v2.loops`);
@@ -22,7 +23,7 @@ so only 7 applies to it.
 from __future__ import annotations
 
 from text2pixi.core.v2.clash import settle_clashes
-from text2pixi.core.v2.fill import fill_stated
+from text2pixi.core.v2.fill import copies_for_colors, fill_stated
 from text2pixi.core.v2.language import V2Scene
 from text2pixi.core.v2.loops import add_loops
 from text2pixi.core.v2.pivots import fill_pivot_and_shape
@@ -35,9 +36,9 @@ def read_with_sentence(scene: V2Scene, prompt: str, *, fresh: bool) -> tuple[V2S
     """``scene`` with the slips its sentence makes plain set right (see the module doc), and what was done."""
     fixes: list[str] = []
     if fresh:
-        for fix in (drop_repeats, lambda s: fill_stated(s, prompt), lambda s: fix_units(s, prompt),
-                    lambda s: add_loops(s, prompt), lambda s: go_to_named_place(s, prompt),
-                    lambda s: fill_pivot_and_shape(s, prompt)):
+        for fix in (drop_repeats, copies_for_colors, lambda s: fill_stated(s, prompt),
+                    lambda s: fix_units(s, prompt), lambda s: add_loops(s, prompt),
+                    lambda s: go_to_named_place(s, prompt), lambda s: fill_pivot_and_shape(s, prompt)):
             scene, done = fix(scene)
             fixes += done
     scene, settled = settle_clashes(scene, prompt)
