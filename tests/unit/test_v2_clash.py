@@ -39,3 +39,13 @@ def test_the_backgrounds_own_colour_is_dropped_from_per_copy_colours():
     assert fixes == ["item star: black dropped from its colours (the background's own, and the sentence names no "
                      "such colour)"]
     compile_scene(settled)
+
+
+def test_the_new_background_shows_every_stated_colour_not_only_the_clashing_one():
+    # green rect on a green bg: white would show the rect best alone, but hide the white text
+    scene = V2Scene.model_validate_json(
+        '{"bg":"green","items":[{"shape":"text","text":"GO","color":"white","at":"above","of":"rect"},'
+        '{"shape":"rect","color":"green"}]}')
+    settled, fixes = settle_clashes(scene, "the word GO in white above a green rectangle")
+    assert settled.bg == "black" and fixes
+    compile_scene(settled)

@@ -4,7 +4,7 @@ The compiler refuses such an item (it could never be seen) and never changes a s
 reply is "stated" by the model, not always by the user: a small model writes ``"bg":"pink"`` for "the words Happy
 Birthday in pink" and then has nothing left to fix on a re-ask. Here the sentence decides, as the sanity review
 does for compiled scenes (:mod:`text2pixi.core.sanity`): when the sentence names no background colour, the
-background becomes black or white (whichever shows the clashing items better); else, when it names no colour for
+background becomes black or white (whichever shows every stated colour better); else, when it names no colour for
 the items, their colour is dropped (the compiler's default contrasts with the background); else both were asked
 for, and the compiler's error goes back to the model.
 """
@@ -52,7 +52,10 @@ def settle_clashes(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
         return settled, dropped + more
     if not stated.bg_stated():
         colors = [c for k in clashing for c in (scene.items[k].colors or [scene.items[k].color or scene.bg])]
-        new_bg = max(("black", "white"), key=lambda b: min(contrast(rgb(b), rgb(c)) for c in colors))
+        # every stated colour must show on the new background, not only the clashing ones ("the word GO in white
+        # above a green rectangle" on a green bg: white would hide the text)
+        shown = [c for item in scene.items for c in (item.colors or [item.color]) if c is not None]
+        new_bg = max(("black", "white"), key=lambda b: min(contrast(rgb(b), rgb(c)) for c in shown))
         return (scene.model_copy(update={"bg": new_bg}),
                 [f"background {scene.bg} -> {new_bg}: the sentence names no background colour and "
                  f"{', '.join(sorted(set(colors)))} items would be invisible on it"])
