@@ -88,7 +88,7 @@ def test_peer_benchmark_runs_on_the_small_model(tmp_path, monkeypatch):
     bin_dir = _llama_bin()
     if bin_dir is None and not shutil.which("cmake"):
         pytest.skip("llama-server not built (scripts/build-llama-server.sh) and no cmake to build it")
-    code = peer.main(["--model", registry.SMALL_MODEL, "--threads", "1", "--n-ctx", "2048",
+    code = peer.main(["--model", registry.SMALL_MODEL, "--threads", "1", "--n-ctx", "4096",
                       "--max-tokens", "64", "--prompts", "1", "--systems", "fast,reference,llama-server",
                       "--bench-depth", "256", "--out", str(tmp_path)])
     assert code == 0
@@ -107,7 +107,7 @@ def test_peer_benchmark_runs_on_the_small_model(tmp_path, monkeypatch):
 
 @pytest.mark.model
 def test_memory_report_on_the_small_model(tmp_path):
-    assert memory.main(["--models", registry.SMALL_MODEL, "--threads", "1", "--n-ctx", "2048",
+    assert memory.main(["--models", registry.SMALL_MODEL, "--threads", "1", "--n-ctx", "4096",
                         "--out", str(tmp_path)]) == 0
     [report] = tmp_path.glob("memory-*.json")
     [row] = json.loads(report.read_text())["rows"]

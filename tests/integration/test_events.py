@@ -185,7 +185,11 @@ def test_events_arrive_in_order_while_the_model_writes(generation: dict[str, Any
     attempt = max(e.payload()["attempt"] for e in events if e.type == "attempt")
     objects = [e.payload() for e in events if e.type == "object" and e.payload()["attempt"] == attempt]
     assert [o["index"] for o in objects] == list(range(len(view["result"]["scene"]["objects"])))
-    assert [o["object"] for o in objects] == view["result"]["scene"]["objects"]
+    final = view["result"]["scene"]["objects"]
+    if view["result"].get("fixes"):  # the sanity review moved or changed objects after they were written
+        assert [(o["object"]["type"], o["object"]["id"]) for o in objects] == [(o["type"], o["id"]) for o in final]
+    else:
+        assert [o["object"] for o in objects] == final
     stage = [e.payload() for e in events if e.type == "stage"][-1]
     scene = view["result"]["scene"]
     assert stage == {"w": scene.get("w", 800), "h": scene.get("h", 600), "bg": scene.get("bg", "black")}

@@ -162,7 +162,7 @@ def test_a_job_whose_server_is_down_is_retried_then_fails_with_the_reason(
 def test_backend_benchmark_runs_on_the_small_model(tmp_path: Path) -> None:
     """bench/backend.py on one prompt: both backends answer, the report has the ratio (figures: docs/performance.md)."""
     bench = load_bench("backend")
-    assert bench.main(["--model", registry.SMALL_MODEL, "--threads", "1", "--n-ctx", "2048", "--max-tokens", "256",
+    assert bench.main(["--model", registry.SMALL_MODEL, "--threads", "1", "--n-ctx", "4096", "--max-tokens", "256",
                        "--prompts", "1", "--out", str(tmp_path)]) == 0
     [report] = tmp_path.glob("backend-*.json")
     result = json.loads(report.read_text())
