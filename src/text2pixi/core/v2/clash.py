@@ -54,7 +54,7 @@ def settle_clashes(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
         colors = [c for k in clashing for c in (scene.items[k].colors or [scene.items[k].color or scene.bg])]
         # every stated colour must show on the new background, not only the clashing ones ("the word GO in white
         # above a green rectangle" on a green bg: white would hide the text)
-        shown = [c for item in scene.items for c in (item.colors or [item.color]) if c is not None]
+        shown = [c for item in scene.items for c in (item.colors or ([item.color] if item.color else []))]
         new_bg = max(("black", "white"), key=lambda b: min(contrast(rgb(b), rgb(c)) for c in shown))
         return (scene.model_copy(update={"bg": new_bg}),
                 [f"background {scene.bg} -> {new_bg}: the sentence names no background colour and "
