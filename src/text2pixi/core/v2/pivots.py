@@ -16,10 +16,10 @@ import re
 
 from text2pixi.core.edit_words import kinds_named, tokens
 from text2pixi.core.v2.language import GrowStep, RotateStep, ScaleStep, ShrinkStep, SpinStep, V2Scene
+from text2pixi.core.v2.places import VERTICAL
 
 _ITS = re.compile(r"\bits (?:(top|upper|bottom|lower)[ -](left|right)|(left|right|top|bottom)"
                   r"(?: (?:edge|side|end|corner))?)\b")
-_VERTICAL = {"top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom"}
 TURNS = (RotateStep, SpinStep, ScaleStep, GrowStep, ShrinkStep)
 SHAPES = {"circle": "circle", "ball": "circle", "square": "square", "rectangle": "rect", "bar": "rect",
           "box": "rect", "block": "rect", "ellipse": "ellipse", "oval": "ellipse", "triangle": "triangle",
@@ -30,7 +30,7 @@ is left out: its sides are not the polygon's default)."""
 
 def named_pivot(prompt: str) -> str | None:
     """The one point of the object the sentence turns or scales it about, as an ``about`` value, or None."""
-    found = {f"{_VERTICAL[v]}-{h}" if v else side for v, h, side in _ITS.findall(prompt.lower())}
+    found = {f"{VERTICAL[v]}-{h}" if v else side for v, h, side in _ITS.findall(prompt.lower())}
     return found.pop() if len(found) == 1 else None
 
 

@@ -20,7 +20,8 @@ from text2pixi.core.v2.language import MoveStep, ToStep, V2Scene, XyStep
 _CORNER = r"(top|upper|bottom|lower)[ -](left|right)(?: corner| hand corner)?"
 _PLACE = re.compile(r"\b(?:to|towards|reaches|reach|hits|as far as) the (?:" + _CORNER
                     + r"|(left|right|top|bottom) (edge|side)|(centre|center|middle))\b")
-_VERTICAL = {"top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom"}
+VERTICAL = {"top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom"}
+"""A corner's vertical word, as an anchor names it ("upper left" is top-left)."""
 
 
 def destination(prompt: str) -> dict[str, Any] | None:
@@ -30,7 +31,7 @@ def destination(prompt: str) -> dict[str, Any] | None:
         return None
     vertical, horizontal, side, kind, middle = found[0]
     if vertical:
-        return {"to": f"{_VERTICAL[vertical]}-{horizontal}"}
+        return {"to": f"{VERTICAL[vertical]}-{horizontal}"}
     if middle:
         return {"to": "center"}
     if kind == "edge":
