@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from text2pixi.core.v2 import V2Scene, compile_scene
-from text2pixi.core.v2.clash import settle_clashes
+from text2pixi.core.v2.reading.clash import settle_clashes
 
 
 def _scene(data: dict) -> V2Scene:

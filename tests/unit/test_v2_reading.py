@@ -7,12 +7,12 @@ import pytest
 
 from text2pixi.core.sanity import SanityContext
 from text2pixi.core.v2 import V2Scene
-from text2pixi.core.v2.fill import copies_for_colors, fill_stated
-from text2pixi.core.v2.loops import add_loops
-from text2pixi.core.v2.pivots import fill_pivot_and_shape
-from text2pixi.core.v2.places import go_to_named_place
-from text2pixi.core.v2.repeats import drop_repeats
-from text2pixi.core.v2.units import fix_units
+from text2pixi.core.v2.reading.fill import copies_for_colors, fill_stated
+from text2pixi.core.v2.reading.loops import add_loops
+from text2pixi.core.v2.reading.pivots import fill_pivot_and_shape
+from text2pixi.core.v2.reading.places import go_to_named_place
+from text2pixi.core.v2.reading.repeats import drop_repeats
+from text2pixi.core.v2.reading.units import fix_units
 from text2pixi.engine.replies import ReviewedV2Scene
 
 

@@ -179,7 +179,7 @@ class Asked:
     patch: dict[str, Any] | None = None
     source_changed: list[str] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
-    """Fixes made to the v2 source before compiling (:mod:`text2pixi.core.v2.clash`)."""
+    """Fixes made to the v2 source before compiling (:mod:`text2pixi.core.v2.reading.clash`)."""
     reverted: list[str] = field(default_factory=list)
     """A v2 refinement's source paths set back to the base's value (:mod:`text2pixi.core.v2.keep`)."""
 

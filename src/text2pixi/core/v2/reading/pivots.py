@@ -16,7 +16,7 @@ import re
 
 from text2pixi.core.edit_words import kinds_named, tokens
 from text2pixi.core.v2.language import GrowStep, RotateStep, ScaleStep, ShrinkStep, SpinStep, V2Scene
-from text2pixi.core.v2.places import VERTICAL
+from text2pixi.core.v2.reading.places import VERTICAL
 
 _ITS = re.compile(r"\bits (?:(top|upper|bottom|lower)[ -](left|right)|(left|right|top|bottom)"
                   r"(?: (?:edge|side|end|corner))?)\b")

@@ -3,16 +3,16 @@
 The compiler reads the source alone and never guesses. Where the model's slip is plain from the sentence, these
 passes set it right, in this order, each one reported in the result's ``fixes``:
 
-1. items written twice over in one place are dropped (:mod:`~text2pixi.core.v2.repeats`);
+1. items written twice over in one place are dropped (:mod:`~text2pixi.core.v2.reading.repeats`);
 2. colours the sentence states and the reply left out are filled in, and per-copy colours with no count get one
-   copy each (:mod:`~text2pixi.core.v2.fill`);
+   copy each (:mod:`~text2pixi.core.v2.reading.fill`);
 3. seconds written as a distance become a duration, invisible swings get their usual size
-   (:mod:`~text2pixi.core.v2.units`);
-4. a loop the sentence asks for is added to a finite sequence (:mod:`~text2pixi.core.v2.loops`);
-5. a move by a distance goes to the one stage place the sentence moves it to (:mod:`~text2pixi.core.v2.places`);
+   (:mod:`~text2pixi.core.v2.reading.units`);
+4. a loop the sentence asks for is added to a finite sequence (:mod:`~text2pixi.core.v2.reading.loops`);
+5. a move by a distance goes to the one stage place the sentence moves it to (:mod:`~text2pixi.core.v2.reading.places`);
 6. the pivot ("about its bottom-left corner") and a lone item's shape ("a bar") the sentence names and the reply
-   left out are filled in (:mod:`~text2pixi.core.v2.pivots`);
-7. an item in the background's own colour is settled (:mod:`~text2pixi.core.v2.clash`), and a colour that
+   left out are filled in (:mod:`~text2pixi.core.v2.reading.pivots`);
+7. an item in the background's own colour is settled (:mod:`~text2pixi.core.v2.reading.clash`), and a colour that
    dropped there is filled from the sentence where it names one ("a grey cloud in a blue sky" written with a
    blue cloud).
 
@@ -22,14 +22,14 @@ so only 7 applies to it.
 
 from __future__ import annotations
 
-from text2pixi.core.v2.clash import settle_clashes
-from text2pixi.core.v2.fill import copies_for_colors, fill_stated
+from text2pixi.core.v2.reading.clash import settle_clashes
+from text2pixi.core.v2.reading.fill import copies_for_colors, fill_stated
 from text2pixi.core.v2.language import V2Scene
-from text2pixi.core.v2.loops import add_loops
-from text2pixi.core.v2.pivots import fill_pivot_and_shape
-from text2pixi.core.v2.places import go_to_named_place
-from text2pixi.core.v2.repeats import drop_repeats
-from text2pixi.core.v2.units import fix_units
+from text2pixi.core.v2.reading.loops import add_loops
+from text2pixi.core.v2.reading.pivots import fill_pivot_and_shape
+from text2pixi.core.v2.reading.places import go_to_named_place
+from text2pixi.core.v2.reading.repeats import drop_repeats
+from text2pixi.core.v2.reading.units import fix_units
 
 
 def read_with_sentence(scene: V2Scene, prompt: str, *, fresh: bool) -> tuple[V2Scene, list[str]]:

@@ -4,7 +4,7 @@
 the sequence plays once. When the sentence says "forever" (or "over and over", "keeps", ...: :data:`LOOP_WORDS`)
 and an item has a sequence of two or more steps that all end (none forever) and no loop, the item loops
 forever. A single step is left alone: "spins forever" is the step's own ``times``, which the model writes.
-English only, fresh scenes only, like :mod:`text2pixi.core.v2.fill`.
+English only, fresh scenes only, like :mod:`text2pixi.core.v2.reading.fill`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Two slips of a small model that the compiler alone cannot tell from intent, but 
   has no ``dur``, the number is the step's ``dur`` and the distance is the default;
 - a motion too small to see: ``{"bounce":1}`` for "a ball that bounces". When the sentence gives no number of
   pixels at all, a move, bounce, float or shake of under :data:`VISIBLE` pixels gets the preset's usual size.
-Fresh scenes only, like :mod:`text2pixi.core.v2.fill`; each change is reported.
+Fresh scenes only, like :mod:`text2pixi.core.v2.reading.fill`; each change is reported.
 """
 
 from __future__ import annotations
