@@ -77,9 +77,9 @@ def test_user_text_reaches_the_model_verbatim_v1() -> None:
 
 def test_user_text_reaches_the_model_verbatim_v2_and_in_reasks() -> None:
     bad = '{"items":[{"at":"left","of":"nobody"}]}'
-    recorder = Recorder(bad, '{"items":[{"color":"red"}]}')
+    recorder = Recorder(bad, '{"items":[{"color":"red","do":[{"bounce":60}]}]}')
     source, _ = _v2(recorder, TEMPLATED)
-    assert source.to_json() == '{"items":[{"color":"red"}]}'
+    assert source.to_json() == '{"items":[{"color":"red","do":[{"bounce":60}]}]}'
     assert len(recorder.calls) == 2
     for sent in recorder.calls:
         assert sent[0]["content"] == V2_SYSTEM_PROMPT

@@ -156,6 +156,14 @@ def test_default_move_stays_on_stage_and_never_stands_still() -> None:
     assert part["x"] == 752
 
 
+def test_moves_played_together_add_up_to_one_diagonal_move() -> None:
+    scene = steps({"move": "up", "by": 80}, {"move": "right", "by": 80, "with": True}, {"move": "down", "by": 50})
+    assert [(a["x"], a["y"], a.get("delay", 0.0)) for a in anims(scene)] == [(480, 220, 0.0), (480, 270, 1.0)]
+    assert at(scene, "a", "pos", 0.5) == pytest.approx((440, 260))  # half-way along the diagonal
+    apart = steps({"move": "up", "by": 80}, {"move": "right", "by": 80, "with": True, "dur": 2})
+    assert [(a["x"], a["y"]) for a in anims(apart)] == [(400, 220), (480, 300)]  # other timing: as written
+
+
 def test_move_defaults_and_options() -> None:
     a = anims(steps({"move": "right", "by": 100, "dur": 3, "ease": "linear", "times": 2, "yoyo": True}))[0]
     assert a == {"type": "move", "target": "a", "x": 500, "y": 300, "dur": 3.0, "repeat": 1, "yoyo": True}
@@ -330,8 +338,9 @@ def test_default_ids_are_unique_and_follow_the_shape() -> None:
     ({"items": [{"id": "a", "do": [{"to": "left", "of": "zz"}]}]}, "item 'a' step 1: \"of\":'zz' is not an item id"),
     ({"items": [{"id": "a", "after": "b"}, {"id": "b", "after": "a"}]}, "in a circle (a -> b -> a)"),
     ({"items": [{"id": "a", "after": "x"}]}, "\"after\":'x' is not an item id"),
-    ({"items": [{"id": "a", "at": "left", "of": "b"}, {"id": "b", "at": "right", "of": "a"}]},
-     "placed relative to each other in a circle"),
+    ({"items": [{"id": "a", "at": "left", "of": "b"}, {"id": "b", "at": "right", "of": "c"},
+                {"id": "c", "at": "above", "of": "a"}]},
+     "placed relative to each other in a circle"),  # two-item loops are broken by refs.resolve_refs
     ({"items": [{"id": "a", "do": [{"spin": "cw", "times": -1}, {"fade": "out"}]}]},
      "item 'a' step 2: never starts: step 1 repeats forever"),
     ({"items": [{"id": "a", "loop": True, "do": [{"spin": "cw", "times": -1}]}]}, "repeats forever inside a \"loop\""),

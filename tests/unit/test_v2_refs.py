@@ -97,3 +97,28 @@ def test_an_item_without_a_shape_takes_the_one_a_reference_names() -> None:
     for kept in (_scene({"shape": "star", "at": "above", "of": "triangle"}, {"shape": "circle"}),
                  _scene({"shape": "star", "at": "above", "of": "triangle"}, {}, {"color": "red"})):
         assert [i.shape for i in resolve_refs(kept).items] == [i.shape for i in kept.items]
+
+
+@pytest.mark.parametrize(("source", "resolved"), [
+    # "a yellow star directly above a green triangle": each placed above the other; the first written is the subject
+    ('{"items":[{"shape":"star","color":"yellow","at":"above","of":"triangle"},'
+     '{"shape":"triangle","color":"green","at":"above","of":"star"}]}',
+     '{"items":[{"shape":"star","color":"yellow","at":"above","of":"triangle"},{"shape":"triangle","color":"green"}]}'),
+    # the square placed by itself ("red"), the circle by the square: the square's own place goes
+    ('{"items":[{"shape":"square","color":"red","at":"right","of":"red"},'
+     '{"shape":"circle","color":"blue","at":"right","of":"red"}]}',
+     '{"items":[{"shape":"square","color":"red"},{"color":"blue","at":"right","of":"square"}]}'),
+])
+def test_two_items_placed_by_each_other_keep_one_of_the_places(source: str, resolved: str) -> None:
+    scene = V2Scene.model_validate_json(source)
+    assert resolve_refs(scene).to_json() == resolved
+    first, second = compile_scene(scene).objects
+    assert first.y < second.y if first.type == "star" else second.x > first.x
+
+
+def test_a_longer_circle_is_left_for_the_compiler() -> None:
+    scene = _scene({"id": "a", "at": "left", "of": "b"}, {"id": "b", "at": "left", "of": "c"},
+                   {"id": "c", "at": "left", "of": "a"})
+    assert resolve_refs(scene) == scene
+    with pytest.raises(SceneCompileError, match="in a circle"):
+        compile_scene(scene)

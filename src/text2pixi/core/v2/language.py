@@ -286,6 +286,11 @@ Step = Annotated[
 ]
 
 
+_SHAPE_NOUNS = {"circle": ("ball",), "rect": ("rectangle", "box"), "roundrect": ("rectangle", "box"),
+                "square": ("box",), "ellipse": ("oval",), "polygon": ("hexagon",)}
+"""Nouns a shape is also called by, besides its own name (a label equal to one of them names the item)."""
+
+
 class Item(_Strict):
     """One object (or ``n`` copies of it), where it is, and what it does."""
 
@@ -318,6 +323,18 @@ class Item(_Strict):
     start: Annotated[float, upto(MAX_SECONDS)] = Field(0.0, ge=0.0, le=MAX_SECONDS)
     loop: bool | Annotated[int, Field(ge=1, le=100), upto(100)] = False
     do: list[Step] = Field(default_factory=list, max_length=MAX_STEPS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_own_name_as_text(cls, data: Any) -> Any:
+        """A shape labelled with its own shape word or id (``{"shape":"star","text":"star"}``): the model named
+        the item, it did not ask for a text item, so the label goes; any other text on a shape stays an error."""
+        if not isinstance(data, dict) or data.get("shape") in (None, "text") or not isinstance(data.get("text"), str):
+            return data
+        own = {str(data["shape"]), *_SHAPE_NOUNS.get(str(data["shape"]), ())}
+        if isinstance(data.get("id"), str):
+            own.add(data["id"])
+        return {k: v for k, v in data.items() if k != "text"} if data["text"].strip().lower() in own else data
 
     @model_validator(mode="after")
     def _consistent(self) -> Item:

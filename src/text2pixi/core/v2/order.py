@@ -52,6 +52,33 @@ def _merge(before: State, outs: list[tuple[float, int, StepOut]]) -> State:
     return state
 
 
+GOES = (v.MoveStep, v.ToStep, v.XyStep)
+
+
+def _add_up_moves(item: v.Item, before: State, outs: list[tuple[float, int, StepOut]]) -> None:
+    """Moves played together ("80 px up and 80 px right at the same time") add up to one diagonal move.
+
+    The runtime has one position track, on which the last started tween wins, so two moves of one group would
+    play only the last. When they share their delay, duration and repeats, their displacements are summed into
+    the first one's tween (in place); the others keep no tween and end where the sum ends."""
+    goes = [(delay, out) for delay, k, out in outs if isinstance(item.do[k], GOES) and len(out.tweens) == 1]
+    if len(goes) < 2:
+        return
+    first = goes[0][1].tweens[0]
+    if any((delay, out.tweens[0].dur, out.tweens[0].repeat, out.tweens[0].yoyo)
+           != (goes[0][0], first.dur, first.repeat, first.yoyo) for delay, out in goes):
+        return
+    x = before.x + sum(out.tweens[0].fields["x"] - before.x for _, out in goes)
+    y = before.y + sum(out.tweens[0].fields["y"] - before.y for _, out in goes)
+    ex = before.x + sum(out.state.x - before.x for _, out in goes)
+    ey = before.y + sum(out.state.y - before.y for _, out in goes)
+    first.fields = first.fields | {"x": x, "y": y}
+    for n, (_, out) in enumerate(goes):
+        out.state = replace(out.state, x=ex, y=ey)
+        if n:
+            out.tweens = []
+
+
 def sequence(item: v.Item, name: str, state: State, ctx: Ctx) -> Timeline:
     """Compile an item's ``do`` for one object starting in ``state`` at time 0."""
     result = Timeline()
@@ -71,9 +98,12 @@ def sequence(item: v.Item, name: str, state: State, ctx: Ctx) -> Timeline:
         end = once_end = t
         for k in group:
             step = item.do[k]
-            delay = float(getattr(step, "delay", 0.0))
             step_ctx = replace(ctx, index=k, last=g == len(parts) - 1, looped=looped, moved=moved, faded=faded)
             out = compile_step(step, state, step_ctx)
+            moved, faded = moved or out.moves, faded or out.fades
+            outs.append((float(getattr(step, "delay", 0.0)), k, out))
+        _add_up_moves(item, state, outs)
+        for delay, k, out in outs:
             ends[k] = t + delay + out.length
             end = max(end, t + delay + out.length)
             once_end = max(once_end, once_t + delay + out.once)
@@ -86,8 +116,6 @@ def sequence(item: v.Item, name: str, state: State, ctx: Ctx) -> Timeline:
                 result.start_alpha = out.start_alpha
             if out.pivot is not None and out.pivot != "center":
                 pivots.setdefault(out.pivot, k)
-            moved, faded = moved or out.moves, faded or out.fades
-            outs.append((delay, k, out))
         state = _merge(state, outs)
         t, once_t = end, once_end
     if len(pivots) > 1:

@@ -3,7 +3,10 @@
 A small model often names the item it means by its shape or its colour (``"of":"square"`` for the item with
 ``"id":"box","shape":"square"``; ``"of":"green"``), as the sentence does. Where such a word is not an id but
 picks out exactly one item (by its shape, its colour or its text), it means that item; anything else is left
-as written, for the compiler's "is not an item id" error. Deterministic, so a source always compiles the same.
+as written, for the compiler's "is not an item id" error. Two items placed relative to each other ("a yellow
+star directly above a green triangle" written with the triangle above the star as well) have no place at all,
+so the later one's relation goes (the first item written is the sentence's subject), and an item placed by
+itself loses that place when another is placed by it. Deterministic, so a source always compiles the same.
 """
 
 from __future__ import annotations
@@ -70,7 +73,8 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
     has no other reading: "a circle below the word Welcome" written ``"of":"title"`` for an unnamed text item).
     A stage anchor written with an item (``"at":"top","of":"box"``) means the place relative to it (above).
     An item without a shape takes the one a reference names when nothing else has it (:func:`_shapes_from_refs`).
-    Anything else is left as written, for the compiler's error.
+    Two items placed by each other lose one of those places (:func:`_break_cycles`). Anything else is left as
+    written, for the compiler's error.
     """
     scene = _shapes_from_refs(scene)
     names = item_names(scene.items)
@@ -90,7 +94,6 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
         return only_other(own, key) or ref
 
     items: list[Item] = []
-    changed = False
     for k, item in enumerate(scene.items):
         update: dict[str, Any] = {}
         if item.of is not None and item.of.lower() in STAGE_WORDS and item.of not in names:
@@ -122,10 +125,34 @@ def resolve_refs(scene: V2Scene) -> V2Scene:
                 steps[j] = step.model_copy(update={"of": resolved} | ({"to": place} if place else {}))
             update["do"] = steps
         if update:
-            changed = True
             item = item.model_copy(update=update)
         items.append(item)
-    return scene.model_copy(update={"items": items}) if changed else scene
+    items = _break_cycles(items, names, aliases)
+    return scene.model_copy(update={"items": items}) if items != list(scene.items) else scene
+
+
+def _loose(item: Item) -> Item:
+    return item.model_copy(update={"at": None, "of": None})
+
+
+def _break_cycles(items: list[Item], names: list[str], aliases: list[set[str]]) -> list[Item]:
+    """``items`` without the relations that leave two items placed by each other (:func:`resolve_refs`).
+
+    An item placed by itself ("the red square right of red") while another is placed by it has stated nothing:
+    it loses its place. Of two items each placed by the other ("a star directly above a triangle" written star
+    above triangle and triangle above star), the first written is the sentence's subject: the later one's place
+    goes. Either way the item that lost its place goes where an unplaced item goes.
+    """
+    out = list(items)
+    for k, item in enumerate(items):
+        own = item.of == names[k] or (item.of is not None and item.of not in names and item.of.lower() in aliases[k])
+        if own and any(other.of == names[k] for j, other in enumerate(items) if j != k):
+            out[k] = _loose(item)
+    for k, item in enumerate(out):
+        j = names.index(item.of) if item.of in names else k
+        if j < k and out[j].of == names[k]:
+            out[k] = _loose(item)
+    return out
 
 
 def dangling(scene: V2Scene) -> list[str]:
