@@ -40,6 +40,14 @@ def _scene(text: str) -> V2Scene:
      '{"items":[{"color":"blue","do":[{"bounce":60}]}]}'),
     (fill_shapes, "a blue oval moves in a circle", '{"items":[{"shape":"star","do":[{"move":"left"}]}]}',
      '{"items":[{"shape":"ellipse","do":[{"move":"left"}]}]}'),
+    (fill_shapes, "a brown box on the bottom with a small green ball on it",
+     '{"items":[{"color":"brown","at":"bottom"},{"color":"green","size":"small","at":"on","of":"circle"}]}',
+     '{"items":[{"shape":"rect","color":"brown","at":"bottom"},{"color":"green","size":"small","at":"on",'
+     '"of":"rect"}]}'),  # by colour; the reference follows its item's new name
+    (fill_shapes, "first a red square fades out, then a green circle fades in",
+     '{"items":[{"color":"red","do":[{"fade":"out"}]},{"color":"green","after":"circle","do":[{"fade":"in"}]}]}',
+     '{"items":[{"shape":"square","color":"red","do":[{"fade":"out"}]},{"color":"green","after":"square",'
+     '"do":[{"fade":"in"}]}]}'),  # "circle" named the red one, a square now
     (fill_shapes, "a yellow bar slides in", '{"items":[{"color":"yellow","do":[{"slide":"in"}]}]}',
      '{"items":[{"shape":"rect","color":"yellow","do":[{"slide":"in"}]}]}'),
     (arrange_as_said, "twelve stars in a ring, each one a different colour",
@@ -81,6 +89,8 @@ def test_the_form_the_sentence_states_is_read_into_the_reply(fix: Pass, prompt: 
     (fill_shapes, "a grey cloud drifts", '{"items":[{"shape":"ellipse","color":"grey"}]}'),  # no shape named
     (fill_shapes, "a blinking orange light", '{"items":[{"do":[{"blink":1}]}]}'),
     (fill_shapes, "a bar and a ball", '{"items":[{},{}]}'),  # two items without a shape
+    (fill_shapes, "a red square and a red triangle", '{"items":[{"color":"red"},{"color":"red"}]}'),  # which?
+    (fill_shapes, "a red ball and a blue ball", '{"items":[{"color":"red"},{"color":"blue"}]}'),  # circles
     (fill_shapes, "a yellow bar", '{"items":[{"shape":"square"}]}'),  # a box may be a square
     (fill_shapes, "a box", '{"items":[{"shape":"roundrect"}]}'),
     (fill_shapes, "a red line grows", '{"items":[{"shape":"rect"}]}'),  # a thick line

@@ -134,6 +134,12 @@ def test_a_slide_stays_where_the_sentence_brings_it_in_or_names_no_one_place(fix
      '{"items":[{"shape":"text","text":"Hello","do":[{"fade":"in"}]}]}'),
     ("a grey cloud fading away", '{"items":[{"shape":"ellipse"}]}',
      '{"items":[{"shape":"ellipse","do":[{"fade":"out"}]}]}'),
+    ("a crimson circle moves to the bottom right corner", '{"items":[{"color":"crimson","at":"bottom-right"}]}',
+     '{"items":[{"color":"crimson","do":[{"to":"bottom-right"}]}]}'),  # the goal written as the place: it goes
+    ("a red square glides to the left edge", '{"items":[{"shape":"square","at":"left"}]}',
+     '{"items":[{"shape":"square","do":[{"move":"left","by":"edge"}]}]}'),
+    ("a ball moves from the top left corner to the centre", '{"items":[{"at":"top-left"}]}',
+     '{"items":[{"at":"top-left","do":[{"to":"center"}]}]}'),
 ])
 def test_a_still_reply_gets_the_one_motion_its_sentence_states(prompt: str, source: str, fixed: str) -> None:
     _fixed(add_stated_motion, prompt, source, fixed)
@@ -156,6 +162,8 @@ def test_a_still_reply_gets_the_one_motion_its_sentence_states(prompt: str, sour
     ("a spinning star", '{"items":[{"shape":"star"},{}]}'),  # two items
     ("a logo fading in and out", '{"items":[{}]}'),
     ("a ball spins, then stops", '{"items":[{}]}'),
+    ("a ball spins and moves to the centre", '{"items":[{}]}'),
+    ("a red square in the top left corner", '{"items":[{"shape":"square","at":"top-left"}]}'),
 ])
 def test_no_motion_is_added_where_the_sentence_states_no_one_plain_motion(prompt: str, source: str) -> None:
     _same(add_stated_motion, prompt, source)

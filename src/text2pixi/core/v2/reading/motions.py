@@ -3,9 +3,10 @@
 "five squares spinning in a row, spread evenly across the screen" came back as
 ``{"items":[{"shape":"square","color":"blue","size":"small","n":5}]}``: five squares, standing still. When the
 scene has no step at all, it is one item (copies allowed), the sentence names one kind of object at most, and
-it names exactly one motion (:data:`MOTIONS`, "fading in" or "out", or a move verb with the sentence's one
-direction right after it: "moving right", "rolls to the left") and nothing else that moves (:data:`OTHER`), the
-item gets that motion's usual step.
+it names exactly one motion (:data:`MOTIONS`, "fading in" or "out", a move verb with the sentence's one
+direction right after it: "moving right", "rolls to the left", or with the one stage place it goes to: "moves
+to the bottom right corner", :func:`~text2pixi.core.v2.reading.places.destination`) and nothing else that moves
+(:data:`OTHER`), the item gets that motion's usual step.
 
 "a ball moving right on a white background" came back as ``{"bg":"white","items":[{"at":"right"}]}``: the
 direction written as the place. An item at the very side it moves towards cannot go that way, so when the
@@ -22,6 +23,7 @@ from typing import Any
 from text2pixi.core.edit_words import kinds_named, tokens
 from text2pixi.core.stated import stated_colors
 from text2pixi.core.v2.language import Item, V2Scene
+from text2pixi.core.v2.reading.places import destination
 from text2pixi.core.v2.reading.units import USUAL
 
 MOTIONS: dict[str, tuple[frozenset[str], dict[str, Any]]] = {
@@ -84,6 +86,8 @@ def stated_motion(prompt: str) -> dict[str, Any] | None:
         if "spin" in found[0] and re.search(r"\b(?:anti|counter)[ -]?clockwise\b", text):
             return {"spin": "ccw"}
         return found[0]
+    if (place := destination(prompt)) is not None:
+        return place  # "moves to the bottom right corner", "glides to the left edge": the one place it goes to
     headings = _HEADING.findall(text)
     if len(headings) != 1 or len(DIRECTION.findall(text)) != 1:
         return None
@@ -105,7 +109,9 @@ def add_stated_motion(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     fix = f"item {name}: {verb} {step[verb]}, the motion the sentence states (the reply stood still)"
     side = SIDE.get(step.get("move", ""))
     places = tokens(prompt) & {"top", "bottom", "centre", "center", "middle", "corner", "edge", "side"}
-    if side and isinstance(item.at, str) and item.of is None and side in item.at.split("-") and not places:
+    heads = (side and side in str(item.at).split("-") and not places) or step.get("to") == item.at or (
+        step.get("by") == "edge" and step.get("move") == item.at)
+    if heads and isinstance(item.at, str) and item.of is None:
         del source["at"]
         fix += f"; it starts in the middle, not at the {item.at} it heads for"
     return scene.model_copy(update={"items": [Item.model_validate(source)]}), [fix]

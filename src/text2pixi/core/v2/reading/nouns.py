@@ -19,9 +19,11 @@ scenes only (:mod:`text2pixi.core.v2.reading`).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from text2pixi.core.edit_words import kinds_named
 from text2pixi.core.v2.language import Item, V2Scene
+from text2pixi.core.v2.layout import item_names
 
 SHAPES = {"circle": "circle", "ball": "circle", "square": "square", "rectangle": "rect", "bar": "rect",
           "box": "rect", "block": "rect", "ellipse": "ellipse", "oval": "ellipse", "triangle": "triangle",
@@ -103,6 +105,36 @@ def fill_shapes(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
         if len(named) != 1 or is_named(items[k].shape, prompt) or _reading(shape := named.pop(), items[k].shape):
             return scene, []
     else:
-        return scene, []
+        return _by_colour(scene, prompt, bare)
     items[k], fix = _fix(items[k], shape)
-    return scene.model_copy(update={"items": items}), [fix]
+    return _renamed(scene, items), [fix]
+
+
+def _renamed(scene: V2Scene, items: list[Item]) -> V2Scene:
+    """``scene`` with ``items``, whose references still name the items they named: a new shape renames its item
+    (``circle`` becomes ``rect``) and the items after it of either shape (``circle2`` becomes ``circle``)."""
+    moved = {old: new for old, new in zip(item_names(scene.items), item_names(items), strict=True) if old != new}
+
+    def point(item: Item) -> Item:
+        update: dict[str, Any] = {key: moved[ref] for key in ("of", "after") if (ref := getattr(item, key)) in moved}
+        if any(getattr(step, "of", None) in moved for step in item.do):
+            update["do"] = [step.model_copy(update={"of": moved[step.of]}) if getattr(step, "of", None) in moved
+                            else step for step in item.do]
+        return item.model_copy(update=update) if update else item
+
+    return scene.model_copy(update={"items": [point(item) for item in items] if moved else items})
+
+
+def _by_colour(scene: V2Scene, prompt: str, bare: list[int]) -> tuple[V2Scene, list[str]]:
+    """Several items without a shape: each one whose colour the sentence gives to one shape noun ("a brown box
+    on the bottom with a small green ball on it") and to no other item takes that noun's shape."""
+    items, fixes, text = list(scene.items), [], _objects_text(prompt)
+    for k in bare if len(bare) > 1 else []:
+        color = (items[k].color or "").lower()
+        if not color or any(j != k and (i.color or "").lower() == color for j, i in enumerate(items)):
+            continue
+        shapes = {NOUNS[w] for w in re.findall(rf"\b{re.escape(color)} ([a-z]+)\b", text) if w in NOUNS}
+        if len(shapes) == 1 and (shape := shapes.pop()) != items[k].shape:
+            items[k], fix = _fix(items[k], shape)
+            fixes.append(fix)
+    return (_renamed(scene, items), fixes) if fixes else (scene, [])
