@@ -118,8 +118,8 @@ def _renamed(scene: V2Scene, items: list[Item]) -> V2Scene:
     def point(item: Item) -> Item:
         update: dict[str, Any] = {key: moved[ref] for key in ("of", "after") if (ref := getattr(item, key)) in moved}
         if any(getattr(step, "of", None) in moved for step in item.do):
-            update["do"] = [step.model_copy(update={"of": moved[step.of]}) if getattr(step, "of", None) in moved
-                            else step for step in item.do]
+            update["do"] = [step.model_copy(update={"of": moved[str(ref)]})
+                            if (ref := getattr(step, "of", None)) in moved else step for step in item.do]
         return item.model_copy(update=update) if update else item
 
     return scene.model_copy(update={"items": [point(item) for item in items] if moved else items})
