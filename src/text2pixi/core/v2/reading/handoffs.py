@@ -2,7 +2,7 @@
 
 "first a blue circle fades in, and after that a green square slides in from the left" is often written as two
 items with no ``after``: both play from 0, and the order the sentence gives is lost. When every item is mentioned
-by words of its own (its colour, shape nouns, text or id that no other item has: :func:`own_words`), and an
+by words of its own (its colour, shape nouns, text or id that no other item has: :mod:`.mentions`), and an
 item's first mention comes right after a sequence word ("then the Y", "afterwards a Y", "followed by a Y";
 "after that a Y", "once it stops, the Y": :data:`THEN_WORDS`, :data:`SINCE_WORDS` before a pronoun), with only
 small words between (:data:`FILLER`), it starts ``"after"`` the item mentioned just before it, by the name the
@@ -15,13 +15,11 @@ later one (the sentence interleaves them). English only, fresh scenes only (:mod
 
 from __future__ import annotations
 
-import re
 from itertools import pairwise
 
 from text2pixi.core.v2.language import Item, V2Scene, verb_of
 from text2pixi.core.v2.layout import item_names
-from text2pixi.core.v2.reading.nouns import SHAPES
-from text2pixi.core.v2.refs import SHAPE_WORDS
+from text2pixi.core.v2.reading.mentions import WORD, own_words
 
 THEN_WORDS = frozenset({"then", "afterwards", "afterward", "later", "next", "finally", "subsequently", "followed"})
 """Words after which the next clause happens later ("then a green square ...")."""
@@ -35,18 +33,6 @@ FILLER = frozenset({"a", "an", "the", "that", "this", "which", "it", "it's", "it
 """Small words that may stand between a sequence word and the item it starts ("then the small blue one")."""
 MAX_GAP = 5
 """At most this many small words between the sequence word and the mention ("once it has stopped, the Y")."""
-TEXT_NOUNS = frozenset({"text", "word", "words", "title", "label", "caption"})
-_WORD = re.compile(r"[a-z0-9']+")
-
-
-def own_words(item: Item) -> set[str]:
-    """The words a sentence may name ``item`` by: its colours, its shape's nouns (and plurals), text and id."""
-    nouns = {w for w, shape in (SHAPE_WORDS | SHAPES).items() if shape == item.shape}
-    words = nouns | {w + "s" for w in nouns} | (set(TEXT_NOUNS) if item.shape == "text" else set())
-    words |= {c.lower() for c in (item.color, *(item.colors or []), item.id) if c}
-    return words | set(_WORD.findall((item.text or "").lower()))
-
-
 def _plain(item: Item) -> bool:
     """Does ``item`` start at 0 with nothing delaying its steps?"""
     return item.after is None and item.start == 0 and not any(
@@ -68,8 +54,8 @@ def hand_off(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     items = list(scene.items)
     if len(items) < 2:
         return scene, []
-    words = _WORD.findall(prompt.lower())
-    own = [own_words(i) for i in items]
+    words = WORD.findall(prompt.lower())
+    own = [own_words(i, unwritten_shape=True) for i in items]
     mentions: list[list[int]] = []
     for k, mine in enumerate(own):
         distinct = mine - set().union(*(o for j, o in enumerate(own) if j != k))

@@ -8,8 +8,6 @@ sentence has it ("a large yellow square": size, colour, shape noun) and no other
 its shape, of none written, or of its colour), the item is added from the phrase, just before
 the first item that refers to it, and the references name it. English only, fresh scenes only.
 
-Which item a sentence's words name (:func:`own_words`, :func:`named`) is read here for
-:mod:`~text2pixi.core.v2.reading.relations` too.
 """
 
 from __future__ import annotations
@@ -20,38 +18,16 @@ from typing import Any
 from text2pixi.core.colors import CSS_COLOR_NAMES
 from text2pixi.core.v2.language import Item, V2Scene
 from text2pixi.core.v2.layout import item_names
-from text2pixi.core.v2.refs import SHAPE_WORDS, dangling
+from text2pixi.core.v2.reading.mentions import NOUNS
+from text2pixi.core.v2.refs import dangling
 
-NOUNS = SHAPE_WORDS | {"bar": "rect", "box": "rect", "block": "rect", "dot": "circle", "disc": "circle",
-                       "button": "roundrect", "card": "roundrect", "text": "text", "word": "text", "title": "text",
-                       "label": "text", "caption": "text"}
-"""Nouns a sentence names an item's shape by (a box may be a square too: :data:`ALSO`)."""
-ALSO = {"square": {"box", "block"}, "roundrect": {"rectangle", "box"}}
-SMALL = frozenset({"a", "an", "the", "it", "its", "to", "of", "on", "in", "at", "and", "with", "is", "my"})
-"""Words of an item's text that name nothing by themselves."""
 SIZES = {"tiny": "tiny", "small": "small", "little": "small", "medium": "medium", "large": "large", "big": "large",
          "huge": "huge", "giant": "huge"}
 """Size words of a noun phrase, as an item's size."""
 BOXES = frozenset({"square", "rect", "roundrect"})
 """Shapes a model writes for one another ("a square" drawn as a rect): an item of one may be the other."""
-WORD = re.compile(r"[a-z0-9']+")
 _PHRASE = re.compile(r"\b(?:(" + "|".join(SIZES) + r") )?(?:(" + "|".join(CSS_COLOR_NAMES) + r") )?("
                      + "|".join(w for w, s in NOUNS.items() if s != "text") + r")\b")
-
-
-def own_words(item: Item) -> set[str]:
-    """Words a sentence may name ``item`` by: colours, nouns of a shape it wrote, text words, id."""
-    words = {c.lower() for c in (item.color, *(item.colors or []), item.id) if c}
-    if "shape" in item.model_fields_set:
-        words |= {w for w, s in NOUNS.items() if s == item.shape} | ALSO.get(item.shape, set()) | {item.shape}
-    return words | (set(WORD.findall((item.text or "").lower())) - SMALL)
-
-
-def named(text: str, owns: list[set[str]]) -> set[int]:
-    """The items ``text`` names by words no other item has (two-word colours joined: "light blue")."""
-    words = WORD.findall(text)
-    said = set(words) | {a + b for a, b in zip(words, words[1:], strict=False)}
-    return {k for k, own in enumerate(owns) if said & (own - set().union(*owns[:k], *owns[k + 1:]))}
 
 
 def _could_be(item: Item, shape: str, color: str | None) -> bool:

@@ -5,7 +5,7 @@ anchor (``{"shape":"square","at":"right"},{"color":"blue","at":"right","gap":10}
 word GO in white above a green rectangle" with the relation backwards (the rectangle ``"at":"above","of":"go"``).
 When one clause says "A <relation> B" ("above", "under", "to the left of", "next to", "on", "on top of",
 "sitting on") or "A <relation> it" / "A to its right" (``it`` is the one item the clause before names), A and B
-are each named by words only that item has (:func:`~text2pixi.core.v2.reading.referents.own_words`: colour,
+are each named by words only that item has (:func:`~text2pixi.core.v2.reading.mentions.own_words`: colour,
 shape nouns, text, id), neither is copies, no verb of going stands in the clause ("jumps over the box" is a
 path), and the reply's resting places (:func:`~text2pixi.core.v2.layout.place_items`) do not already stand that
 way, A is placed by B: ``"at":rel,"of":B`` (its gap kept). B's place by A goes (two items placed by each other
@@ -24,7 +24,7 @@ from typing import Any
 from text2pixi.core.errors import SceneCompileError
 from text2pixi.core.v2.language import V2Scene
 from text2pixi.core.v2.layout import Box, item_names, place_items
-from text2pixi.core.v2.reading.referents import WORD, named, own_words
+from text2pixi.core.v2.reading.mentions import WORD, named, own_words
 from text2pixi.core.v2.refs import resolve_refs
 
 GOING = frozenset({"move", "moves", "moving", "jump", "jumps", "jumping", "fly", "flies", "flying", "slide",
