@@ -32,6 +32,13 @@ def test_every_check_kind_is_used_and_known() -> None:
     assert set(typing.get_args(Case.model_fields["category"].annotation)) == set(CASE_CATEGORIES)
 
 
+def test_the_held_out_set_parses_and_shares_no_prompt_with_the_eval_set() -> None:
+    held = load_cases((ROOT / "eval" / "heldout.toml").read_text())
+    assert len(held) >= 40 and all(c.expect for c in held)
+    assert not {c.prompt.lower() for c in held} & {c.prompt.lower() for c in CASES}
+    assert not {c.id for c in held} & {c.id for c in CASES}
+
+
 def test_prompts_are_distinct_and_tagged() -> None:
     prompts = [c.prompt.lower() for c in CASES]
     assert len(set(prompts)) == len(prompts)
