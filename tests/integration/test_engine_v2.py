@@ -137,9 +137,10 @@ def test_default_model_v2_scenes_do_what_the_sentence_says(qwen_v2: object) -> N
 
 EVAL_SAMPLE_EVERY = 8
 """Every 8th case of eval/prompts.toml (21 of 164, every category): the sample the slow tier runs."""
-EVAL_SAMPLE_MIN_RATE = 0.8
-"""Below the rate the full eval measured on this sample (51 of 55 checks, 0.93, on 2026-12-03; docs/performance.md),
-so a change that breaks a capability fails here, while a few unlucky checks do not."""
+EVAL_SAMPLE_MIN_RATE = 0.9
+"""Below the rate the full eval measured on this sample (55 of 55 checks with the reading passes, 51 of 55 before
+them, 2026-12-03; docs/performance.md), so a change that breaks a capability fails here, while a few unlucky checks
+(the test allows one re-ask where the eval allows two) do not."""
 
 
 @pytest.mark.model
