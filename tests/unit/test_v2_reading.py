@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.unit.reading_support import parsed
 from text2pixi.core.sanity import SanityContext
-from text2pixi.core.v2 import V2Scene
 from text2pixi.core.v2.reading.fill import copies_for_colors, fill_stated
 from text2pixi.core.v2.reading.loops import add_loops
 from text2pixi.core.v2.reading.pivots import fill_pivot
@@ -14,10 +14,6 @@ from text2pixi.core.v2.reading.places import go_to_named_place
 from text2pixi.core.v2.reading.repeats import drop_repeats
 from text2pixi.core.v2.reading.units import fix_units
 from text2pixi.engine.replies import ReviewedV2Scene
-
-
-def _scene(text: str) -> V2Scene:
-    return V2Scene.model_validate_json(text)
 
 
 @pytest.mark.parametrize(("prompt", "source", "filled"), [
@@ -33,7 +29,7 @@ def _scene(text: str) -> V2Scene:
      '{"items":[{"shape":"square","color":"red"},{"color":"blue","at":"right","of":"square"}]}'),
 ])
 def test_stated_colours_fill_what_the_reply_left_out(prompt: str, source: str, filled: str) -> None:
-    scene, fixes = fill_stated(_scene(source), prompt)
+    scene, fixes = fill_stated(parsed(source), prompt)
     assert scene.to_json() == filled
     assert fixes
 
@@ -46,16 +42,16 @@ def test_stated_colours_fill_what_the_reply_left_out(prompt: str, source: str, f
     ("un carré rouge", '{"items":[{"shape":"square"}]}'),  # English only
 ])
 def test_nothing_is_filled_where_the_sentence_is_not_clear_or_the_reply_wrote_it(prompt: str, source: str) -> None:
-    assert fill_stated(_scene(source), prompt) == (_scene(source), [])
+    assert fill_stated(parsed(source), prompt) == (parsed(source), [])
 
 
 def test_items_written_twice_in_one_place_are_dropped_loose_ones_are_not() -> None:
     twice = '{"shape":"square","color":"blue","n":3,"do":[{"spin":"cw"}]}'
-    scene, fixes = drop_repeats(_scene(f'{{"items":[{twice},{twice},{twice}]}}'))
+    scene, fixes = drop_repeats(parsed(f'{{"items":[{twice},{twice},{twice}]}}'))
     assert scene.to_json() == f'{{"items":[{twice}]}}' and len(fixes) == 2
-    loose = _scene('{"items":[{"color":"red"},{"color":"red"}]}')  # spread in a row: two balls
+    loose = parsed('{"items":[{"color":"red"},{"color":"red"}]}')  # spread in a row: two balls
     assert drop_repeats(loose) == (loose, [])
-    named = _scene('{"items":[{"at":"top"},{"id":"b","at":"top"},{"at":"left","of":"b"}]}')
+    named = parsed('{"items":[{"at":"top"},{"id":"b","at":"top"},{"at":"left","of":"b"}]}')
     assert [i.id for i in drop_repeats(named)[0].items] == [None, "b", None]  # b is named: kept
 
 
@@ -93,7 +89,7 @@ def test_a_colour_misplaced_on_the_item_goes_to_the_background_and_the_item_gets
 ])
 def test_seconds_written_as_distances_and_invisible_swings_are_set_right(prompt: str, source: str,
                                                                          fixed: str) -> None:
-    scene, fixes = fix_units(_scene(source), prompt)
+    scene, fixes = fix_units(parsed(source), prompt)
     assert scene.to_json() == fixed and fixes
 
 
@@ -104,11 +100,11 @@ def test_seconds_written_as_distances_and_invisible_swings_are_set_right(prompt:
     ("a ball moves right for 5 seconds", '{"items":[{"do":[{"move":"right","by":100}]}]}'),
 ])
 def test_numbers_the_sentence_gives_in_pixels_or_that_are_not_its_seconds_stay(prompt: str, source: str) -> None:
-    assert fix_units(_scene(source), prompt) == (_scene(source), [])
+    assert fix_units(parsed(source), prompt) == (parsed(source), [])
 
 
 def test_a_negative_distance_is_its_size_the_direction_says_where() -> None:
-    assert _scene('{"items":[{"do":[{"move":"down","by":-120}]}]}').items[0].do[0].by == 120
+    assert parsed('{"items":[{"do":[{"move":"down","by":-120}]}]}').items[0].do[0].by == 120
 
 
 @pytest.mark.parametrize(("prompt", "source", "loops"), [
@@ -123,7 +119,7 @@ def test_a_negative_distance_is_its_size_the_direction_says_where() -> None:
 ])
 def test_a_loop_the_sentence_asks_for_is_added_to_finite_sequences(prompt: str, source: str,
                                                                    loops: list[object]) -> None:
-    scene, fixes = add_loops(_scene(source), prompt)
+    scene, fixes = add_loops(parsed(source), prompt)
     assert [i.loop for i in scene.items] == loops and bool(fixes) == (loops == [True])
 
 
@@ -143,7 +139,7 @@ def test_a_loop_the_sentence_asks_for_is_added_to_finite_sequences(prompt: str, 
      '{"items":[{"at":"bottom-left","do":[{"to":"center"}]}]}'),
 ])
 def test_a_move_by_a_distance_goes_to_the_place_the_sentence_names(prompt: str, source: str, fixed: str) -> None:
-    scene, fixes = go_to_named_place(_scene(source), prompt)
+    scene, fixes = go_to_named_place(parsed(source), prompt)
     assert scene.to_json() == fixed and fixes
 
 
@@ -159,7 +155,7 @@ def test_a_move_by_a_distance_goes_to_the_place_the_sentence_names(prompt: str, 
     ("a ball moves to the top right corner", '{"items":[{"do":[{"to":"top"}]}]}'),  # a place: the model's
 ])
 def test_moves_stay_where_the_sentence_names_no_one_place_for_one_move(prompt: str, source: str) -> None:
-    assert go_to_named_place(_scene(source), prompt) == (_scene(source), [])
+    assert go_to_named_place(parsed(source), prompt) == (parsed(source), [])
 
 
 @pytest.mark.parametrize(("prompt", "source", "fixed"), [
@@ -171,7 +167,7 @@ def test_moves_stay_where_the_sentence_names_no_one_place_for_one_move(prompt: s
      '{"items":[{"shape":"rect","do":[{"scale":1.5,"axis":"x","about":"left"}]}]}'),
 ])
 def test_a_pivot_the_sentence_names_is_filled_in(prompt: str, source: str, fixed: str) -> None:
-    scene, fixes = fill_pivot(_scene(source), prompt)
+    scene, fixes = fill_pivot(parsed(source), prompt)
     assert scene.to_json() == fixed and fixes
 
 
@@ -182,17 +178,17 @@ def test_a_pivot_the_sentence_names_is_filled_in(prompt: str, source: str, fixed
      '{"items":[{"shape":"square","do":[{"rotate":90}]},{"shape":"star","do":[{"rotate":90}]}]}'),
 ])
 def test_no_pivot_where_the_sentence_is_not_plain(prompt: str, source: str) -> None:
-    assert fill_pivot(_scene(source), prompt) == (_scene(source), [])
+    assert fill_pivot(parsed(source), prompt) == (parsed(source), [])
 
 
 def test_per_copy_colours_without_a_count_are_one_copy_each() -> None:
-    scene, fixes = copies_for_colors(_scene('{"items":[{"shape":"star","colors":["red","orange","yellow"]},'
+    scene, fixes = copies_for_colors(parsed('{"items":[{"shape":"star","colors":["red","orange","yellow"]},'
                                             '{"colors":["red","blue"],"n":1},{"colors":["red","blue"],"at":"top"}]}'))
     assert [i.n for i in scene.items] == [3, 1, 1] and len(fixes) == 1
-    assert _scene(scene.to_json()) == scene  # the count is written out: the source reads back the same
+    assert parsed(scene.to_json()) == scene  # the count is written out: the source reads back the same
 
 
 def test_reaching_an_edge_is_a_place_too() -> None:
-    scene, _ = go_to_named_place(_scene('{"items":[{"at":"left","start":2,"do":[{"move":"right","dur":3}]}]}'),
+    scene, _ = go_to_named_place(parsed('{"items":[{"at":"left","start":2,"do":[{"move":"right","dur":3}]}]}'),
                                  "a ball starts moving after 2 seconds and reaches the right edge 3 seconds later")
     assert scene.to_json() == '{"items":[{"at":"left","start":2.0,"do":[{"move":"right","by":"edge","dur":3.0}]}]}'

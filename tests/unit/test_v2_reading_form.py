@@ -4,24 +4,18 @@ placed and counted as said; each where the sentence is plain, nothing where it i
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
+from tests.unit.reading_support import Pass, assert_fixed, assert_unchanged, parsed
 from text2pixi.core.scene import Rect
-from text2pixi.core.v2 import V2Scene, compile_scene
+from text2pixi.core.v2 import compile_scene
 from text2pixi.core.v2.reading.arrangements import arrange_as_said
 from text2pixi.core.v2.reading.axes import drop_unstated_axis
 from text2pixi.core.v2.reading.nouns import fill_shapes
 from text2pixi.core.v2.reading.pivots import fill_pivot
 
-Pass = Callable[[V2Scene, str], tuple[V2Scene, list[str]]]
 STARS = '"colors":["red","green","blue","yellow","purple","orange","pink","brown","white","gray","cyan","magenta",' \
         '"lime","teal","skyblue"]'
-
-
-def _scene(text: str) -> V2Scene:
-    return V2Scene.model_validate_json(text)
 
 
 @pytest.mark.parametrize(("fix", "prompt", "source", "fixed"), [
@@ -73,9 +67,7 @@ def _scene(text: str) -> V2Scene:
      '{"items":[{},{},{}]}'),
 ])
 def test_the_form_the_sentence_states_is_read_into_the_reply(fix: Pass, prompt: str, source: str, fixed: str) -> None:
-    scene, fixes = fix(_scene(source), prompt)
-    assert scene.to_json() == fixed and fixes
-    compile_scene(scene)
+    assert_fixed(fix, prompt, source, fixed)
 
 
 @pytest.mark.parametrize(("fix", "prompt", "source"), [
@@ -115,11 +107,11 @@ def test_the_form_the_sentence_states_is_read_into_the_reply(fix: Pass, prompt: 
     (arrange_as_said, "three rows of three green circles", '{"items":[{"n":3},{"n":3},{"n":3}]}'),  # nine
 ])
 def test_nothing_changes_where_the_sentence_is_not_plain(fix: Pass, prompt: str, source: str) -> None:
-    assert fix(_scene(source), prompt) == (_scene(source), [])
+    assert_unchanged(fix, prompt, source)
 
 
 def test_two_squares_side_by_side_are_40_px_apart_on_stage() -> None:
-    scene, _ = arrange_as_said(_scene('{"items":[{"shape":"square","color":"orange","gap":40,"n":2},'
+    scene, _ = arrange_as_said(parsed('{"items":[{"shape":"square","color":"orange","gap":40,"n":2},'
                                       '{"shape":"square","color":"purple","gap":40,"n":2}]}'),
                                "two squares side by side with a 40 pixel gap between them, one orange and one purple")
     left, right = compile_scene(scene).objects
@@ -129,7 +121,7 @@ def test_two_squares_side_by_side_are_40_px_apart_on_stage() -> None:
 
 
 def test_a_lone_bar_gets_its_shape_and_the_pivot_its_sentence_names() -> None:
-    scene, shaped = fill_shapes(_scene('{"items":[{"color":"yellow","do":[{"scale":2,"axis":"y"},'
+    scene, shaped = fill_shapes(parsed('{"items":[{"color":"yellow","do":[{"scale":2,"axis":"y"},'
                                        '{"spin":"cw","times":1}]}]}'),
                                 "a yellow bar grows upward from its bottom edge to double its height")
     scene, pivoted = fill_pivot(scene, "a yellow bar grows upward from its bottom edge to double its height")
@@ -139,7 +131,7 @@ def test_a_lone_bar_gets_its_shape_and_the_pivot_its_sentence_names() -> None:
 
 
 def test_extra_colours_past_the_count_are_not_drawn() -> None:
-    scene, _ = arrange_as_said(_scene('{"items":[{"shape":"star","n":12,' + STARS + '}]}'),
+    scene, _ = arrange_as_said(parsed('{"items":[{"shape":"star","n":12,' + STARS + '}]}'),
                                "twelve stars in a ring, each one a different colour")
     colors = [o.color for o in compile_scene(scene).objects]
     assert len(colors) == 12 and len(set(colors)) == 12

@@ -4,33 +4,14 @@ where it is not."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from text2pixi.core.v2 import V2Scene, compile_scene
+from tests.unit.reading_support import Pass, assert_fixed, assert_unchanged, parsed
+from text2pixi.core.v2 import compile_scene
 from text2pixi.core.v2.reading.motions import add_stated_motion
 from text2pixi.core.v2.reading.offscreen import go_off_screen
 from text2pixi.core.v2.reading.places import go_to_named_place, slide_from_named_side
 from text2pixi.core.v2.reading.tempo import slow_down
-
-Pass = Callable[[V2Scene, str], tuple[V2Scene, list[str]]]
-
-
-def _scene(text: str) -> V2Scene:
-    return V2Scene.model_validate_json(text)
-
-
-def _fixed(fix: Pass, prompt: str, source: str, fixed: str) -> None:
-    scene, fixes = fix(_scene(source), prompt)
-    assert scene.to_json() == fixed and fixes
-    compile_scene(scene)
-
-
-def _same(fix: Pass, prompt: str, source: str) -> None:
-    scene = _scene(source)
-    out, fixes = fix(scene, prompt)
-    assert out is scene and fixes == []
 
 
 @pytest.mark.parametrize(("prompt", "source", "fixed"), [
@@ -52,7 +33,7 @@ def _same(fix: Pass, prompt: str, source: str) -> None:
      '{"items":[{"do":[{"move":"up","by":"off"},{"to":"start"}]}]}'),
 ])
 def test_an_item_the_sentence_sends_off_the_stage_goes_off_and_back(prompt: str, source: str, fixed: str) -> None:
-    _fixed(go_off_screen, prompt, source, fixed)
+    assert_fixed(go_off_screen, prompt, source, fixed)
 
 
 @pytest.mark.parametrize(("prompt", "source"), [
@@ -69,7 +50,7 @@ def test_an_item_the_sentence_sends_off_the_stage_goes_off_and_back(prompt: str,
     ("a ball goes off the screen", '{"items":[{"do":[{"move":"left","by":"off"}]}]}'),
 ])
 def test_nothing_goes_off_where_the_sentence_or_the_reply_does_not_say_so(prompt: str, source: str) -> None:
-    _same(go_off_screen, prompt, source)
+    assert_unchanged(go_off_screen, prompt, source)
 
 
 @pytest.mark.parametrize(("fix", "prompt", "source", "fixed"), [
@@ -88,7 +69,7 @@ def test_nothing_goes_off_where_the_sentence_or_the_reply_does_not_say_so(prompt
 ])
 def test_a_slide_goes_to_the_place_and_comes_from_the_side_the_sentence_names(fix: Pass, prompt: str, source: str,
                                                                               fixed: str) -> None:
-    _fixed(fix, prompt, source, fixed)
+    assert_fixed(fix, prompt, source, fixed)
 
 
 @pytest.mark.parametrize(("fix", "prompt", "source"), [
@@ -108,7 +89,7 @@ def test_a_slide_goes_to_the_place_and_comes_from_the_side_the_sentence_names(fi
 ])
 def test_a_slide_stays_where_the_sentence_brings_it_in_or_names_no_one_place(fix: Pass, prompt: str,
                                                                              source: str) -> None:
-    _same(fix, prompt, source)
+    assert_unchanged(fix, prompt, source)
 
 
 @pytest.mark.parametrize(("prompt", "source", "fixed"), [
@@ -142,7 +123,7 @@ def test_a_slide_stays_where_the_sentence_brings_it_in_or_names_no_one_place(fix
      '{"items":[{"at":"top-left","do":[{"to":"center"}]}]}'),
 ])
 def test_a_still_reply_gets_the_one_motion_its_sentence_states(prompt: str, source: str, fixed: str) -> None:
-    _fixed(add_stated_motion, prompt, source, fixed)
+    assert_fixed(add_stated_motion, prompt, source, fixed)
 
 
 @pytest.mark.parametrize(("prompt", "source"), [
@@ -166,7 +147,7 @@ def test_a_still_reply_gets_the_one_motion_its_sentence_states(prompt: str, sour
     ("a red square in the top left corner", '{"items":[{"shape":"square","at":"top-left"}]}'),
 ])
 def test_no_motion_is_added_where_the_sentence_states_no_one_plain_motion(prompt: str, source: str) -> None:
-    _same(add_stated_motion, prompt, source)
+    assert_unchanged(add_stated_motion, prompt, source)
 
 
 @pytest.mark.parametrize(("prompt", "source", "fixed"), [
@@ -180,7 +161,7 @@ def test_no_motion_is_added_where_the_sentence_states_no_one_plain_motion(prompt
      '{"items":[{"do":[{"move":"right","dur":2.0},{"wait":1.0},{"bounce":60,"dur":1.6,"times":2}]}]}'),
 ])
 def test_a_slow_sentence_doubles_the_default_times(prompt: str, source: str, fixed: str) -> None:
-    _fixed(slow_down, prompt, source, fixed)
+    assert_fixed(slow_down, prompt, source, fixed)
 
 
 @pytest.mark.parametrize(("prompt", "source"), [
@@ -193,11 +174,11 @@ def test_a_slow_sentence_doubles_the_default_times(prompt: str, source: str, fix
     ("a ball slowly appears", '{"items":[{}]}'),  # nothing moves
 ])
 def test_the_tempo_stays_where_the_sentence_is_not_plainly_slow(prompt: str, source: str) -> None:
-    _same(slow_down, prompt, source)
+    assert_unchanged(slow_down, prompt, source)
 
 
 def test_a_still_reply_rolls_off_the_stage_slowly_when_the_passes_run_in_order() -> None:
-    scene, fixes = _scene('{"items":[{"color":"red"}]}'), []
+    scene, fixes = parsed('{"items":[{"color":"red"}]}'), []
     for fix in (add_stated_motion, go_to_named_place, slide_from_named_side, go_off_screen, slow_down):
         scene, done = fix(scene, "a red ball slowly rolling to the right until it is off the screen")
         fixes += done

@@ -3,20 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
+from tests.unit.reading_support import Pass, parsed
 from text2pixi.core.v2 import V2Scene, compile_scene
 from text2pixi.core.v2.reading.handoffs import hand_off
 from text2pixi.core.v2.reading.loops import count_loops
 from text2pixi.core.v2.reading.together import play_together
-
-Pass = Callable[[V2Scene, str], tuple[V2Scene, list[str]]]
-
-
-def _scene(text: str) -> V2Scene:
-    return V2Scene.model_validate_json(text)
 
 
 def _starts(scene: V2Scene) -> dict[str, float]:
@@ -51,7 +44,7 @@ def _starts(scene: V2Scene) -> dict[str, float]:
 ])
 def test_a_later_item_starts_after_the_one_the_sentence_puts_first(
         prompt: str, source: str, fixed: str, starts: dict[str, float] | None) -> None:
-    scene, fixes = hand_off(_scene(source), prompt)
+    scene, fixes = hand_off(parsed(source), prompt)
     assert scene.to_json() == fixed and len(fixes) == fixed.count('"after"')
     compiled = _starts(scene)
     if starts is not None:
@@ -84,7 +77,7 @@ def test_a_later_item_starts_after_the_one_the_sentence_puts_first(
      '{"items":[{"color":"red","do":[{"fade":"in"}]},{"color":"blue","do":[{"fade":"in"}]},{"shape":"star"}]}'),
 ])
 def test_no_hand_off_where_the_sentence_does_not_order_two_plain_items(prompt: str, source: str) -> None:
-    scene = _scene(source)
+    scene = parsed(source)
     assert hand_off(scene, prompt) == (scene, [])
 
 
@@ -92,13 +85,13 @@ def test_a_chain_links_only_its_plain_links() -> None:
     source = ('{"items":[{"color":"red","do":[{"fade":"in"}]},{"shape":"square","color":"blue","do":[{"fade":"in"}]},'
               '{"shape":"star","color":"green","do":[{"fade":"in"}]}]}')
     prompt = "first a red circle fades in, then a blue square fades in and a green star fades in"
-    scene, fixes = hand_off(_scene(source), prompt)
+    scene, fixes = hand_off(parsed(source), prompt)
     assert [i.after for i in scene.items] == [None, "circle", None] and len(fixes) == 1
 
 
 def test_steps_the_sentence_plays_at_the_same_time_go_together() -> None:
     source = '{"items":[{"color":"white","do":[{"move":"right"},{"color":"red"}]}]}'
-    scene, fixes = play_together(_scene(source), "a white circle moves to the right and turns red at the same time")
+    scene, fixes = play_together(parsed(source), "a white circle moves to the right and turns red at the same time")
     assert scene.to_json() == '{"items":[{"color":"white","do":[{"move":"right"},{"color":"red","with":true}]}]}'
     assert len(fixes) == 1 and {a.delay for a in compile_scene(scene).anims} == {0.0}
 
@@ -123,7 +116,7 @@ def test_steps_the_sentence_plays_at_the_same_time_go_together() -> None:
      '{"items":[{"do":[{"spin":"cw"}]},{"shape":"square","do":[{"move":"right"},{"color":"blue"}]}]}'),
 ])
 def test_nothing_played_together_where_the_sentence_orders_or_joins_items(prompt: str, source: str) -> None:
-    scene = _scene(source)
+    scene = parsed(source)
     assert play_together(scene, prompt) == (scene, [])
 
 
@@ -144,7 +137,7 @@ def test_nothing_played_together_where_the_sentence_orders_or_joins_items(prompt
 ])
 def test_a_pattern_unrolled_the_wrong_number_of_times_loops_the_stated_count(
         prompt: str, source: str, fixed: str, passes: int) -> None:
-    scene, fixes = count_loops(_scene(source), prompt)
+    scene, fixes = count_loops(parsed(source), prompt)
     assert scene.to_json() == fixed and len(fixes) == 1
     compiled = compile_scene(scene)
     cycle = compiled.anims[0].cycle
@@ -175,11 +168,11 @@ def test_a_pattern_unrolled_the_wrong_number_of_times_loops_the_stated_count(
      '{"shape":"square","do":[{"grow":2.0},{"shrink":2.0},{"grow":2.0},{"shrink":2.0}]}]}'),
 ])
 def test_no_count_loop_where_the_count_is_met_or_not_the_patterns(prompt: str, source: str) -> None:
-    scene = _scene(source)
+    scene = parsed(source)
     assert count_loops(scene, prompt) == (scene, [])
 
 
 @pytest.mark.parametrize("fix", [hand_off, play_together, count_loops])
 def test_identity_when_nothing_applies(fix: Pass) -> None:
-    scene = _scene('{"items":[{"do":[{"move":"right"}]}]}')
+    scene = parsed('{"items":[{"do":[{"move":"right"}]}]}')
     assert fix(scene, "a circle moves right")[0] is scene

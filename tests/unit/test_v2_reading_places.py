@@ -9,14 +9,11 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from tests.unit.reading_support import parsed
 from text2pixi.core.scene import Circle, Rect
-from text2pixi.core.v2 import V2Scene, compile_scene
+from text2pixi.core.v2 import compile_scene
 from text2pixi.core.v2.reading.referents import add_missing_referents
 from text2pixi.core.v2.reading.relations import place_as_said
-
-
-def _scene(text: str) -> V2Scene:
-    return V2Scene.model_validate_json(text)
 
 
 @pytest.mark.parametrize(("prompt", "source", "placed"), [
@@ -56,7 +53,7 @@ def _scene(text: str) -> V2Scene:
      '{"items":[{"color":"green","at":"below","of":"star"},{"shape":"star"}]}'),
 ])
 def test_an_item_goes_where_the_sentence_puts_it_by_another(prompt: str, source: str, placed: str) -> None:
-    scene, fixes = place_as_said(_scene(source), prompt)
+    scene, fixes = place_as_said(parsed(source), prompt)
     assert scene.to_json() == placed
     assert fixes
     compile_scene(scene.model_copy(update={"bg": "black"}))  # a green item on green is the clash pass's to settle
@@ -86,13 +83,13 @@ def test_an_item_goes_where_the_sentence_puts_it_by_another(prompt: str, source:
     ("a blue square spins on a loop", '{"items":[{"shape":"square","color":"blue","do":[{"spin":"cw"}]}]}'),
 ])
 def test_nothing_is_placed_where_the_sentence_is_not_plain_or_the_reply_agrees(prompt: str, source: str) -> None:
-    scene = _scene(source)
+    scene = parsed(source)
     assert place_as_said(scene, prompt) == (scene, [])
 
 
 def test_a_referent_the_reply_never_wrote_is_added_and_the_circle_rests_on_it() -> None:
     prompt = "a small red circle on top of a large yellow square"
-    raw = _scene('{"items":[{"shape":"circle","color":"red","at":"top","of":"yellow","do":[{"fade":"in"}]}]}')
+    raw = parsed('{"items":[{"shape":"circle","color":"red","at":"top","of":"yellow","do":[{"fade":"in"}]}]}')
     added, fixes = add_missing_referents(raw, prompt)
     assert added.to_json() == ('{"items":[{"shape":"square","color":"yellow","size":"large"},{"color":"red",'
                                '"at":"top","of":"square","do":[{"fade":"in"}]}]}') and len(fixes) == 1
@@ -105,7 +102,7 @@ def test_a_referent_the_reply_never_wrote_is_added_and_the_circle_rests_on_it() 
 
 
 def test_a_referent_named_by_its_shape_in_a_step_is_added_with_its_colour() -> None:
-    raw = _scene('{"items":[{"id":"ball","color":"red","do":[{"to":"above","of":"triangle"}]}]}')
+    raw = parsed('{"items":[{"id":"ball","color":"red","do":[{"to":"above","of":"triangle"}]}]}')
     scene, fixes = add_missing_referents(raw, "a red ball jumps onto a green triangle")
     assert scene.to_json() == ('{"items":[{"shape":"triangle","color":"green"},{"id":"ball","color":"red",'
                                '"do":[{"to":"above","of":"triangle"}]}]}') and fixes
@@ -128,14 +125,14 @@ def test_a_referent_named_by_its_shape_in_a_step_is_added_with_its_colour() -> N
 ])
 def test_nothing_is_added_where_the_referent_is_there_or_the_sentence_does_not_name_it(prompt: str,
                                                                                       source: str) -> None:
-    scene = _scene(source)
+    scene = parsed(source)
     assert add_missing_referents(scene, prompt) == (scene, [])
 
 
 def test_a_shape_labelled_with_its_own_name_loses_the_label_other_text_stays_an_error() -> None:
     for item in ({"shape": "star", "text": "star"}, {"shape": "rect", "text": "Rectangle"},
                  {"id": "sun", "shape": "circle", "text": "sun"}):
-        assert _scene(f'{{"items":[{json.dumps(item)}]}}').items[0].text is None
+        assert parsed(f'{{"items":[{json.dumps(item)}]}}').items[0].text is None
     with pytest.raises(ValidationError, match="has \"text\" but shape 'star'"):
-        _scene('{"items":[{"shape":"star","text":"Hello"}]}')
-    assert _scene('{"items":[{"shape":"text","text":"star"}]}').items[0].text == "star"
+        parsed('{"items":[{"shape":"star","text":"Hello"}]}')
+    assert parsed('{"items":[{"shape":"text","text":"star"}]}').items[0].text == "star"

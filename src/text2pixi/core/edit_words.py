@@ -92,6 +92,11 @@ DIRECTIONAL_SIZE = frozenset({"wider", "narrower", "taller", "shorter", "width",
 """Words that change one side of a box; without them, "smaller" keeps its proportions."""
 
 
+NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+                "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16}
+"""English numbers spelled out, from two to the most copies an item may have."""
+
+
 def tokens(text: str) -> set[str]:
     """The lower-case words of ``text`` (apostrophes kept: "don't")."""
     return set(re.findall(r"[a-z0-9']+", text.lower()))

@@ -254,6 +254,8 @@ _STEPS: dict[str, type[_Strict]] = {
     "fall": FallStep, "wait": WaitStep,
 }
 VERBS = tuple(_STEPS)
+MOVE_STEPS = (MoveStep, ToStep, XyStep)
+"""The steps that move an item across the stage to a point (not the presets that swing or slide it)."""
 
 
 def _verb(value: Any) -> str | None:

@@ -52,16 +52,13 @@ def _merge(before: State, outs: list[tuple[float, int, StepOut]]) -> State:
     return state
 
 
-GOES = (v.MoveStep, v.ToStep, v.XyStep)
-
-
 def _add_up_moves(item: v.Item, before: State, outs: list[tuple[float, int, StepOut]]) -> None:
     """Moves played together ("80 px up and 80 px right at the same time") add up to one diagonal move.
 
     The runtime has one position track, on which the last started tween wins, so two moves of one group would
     play only the last. When they share their delay, duration and repeats, their displacements are summed into
     the first one's tween (in place); the others keep no tween and end where the sum ends."""
-    goes = [(delay, out) for delay, k, out in outs if isinstance(item.do[k], GOES) and len(out.tweens) == 1]
+    goes = [(delay, out) for delay, k, out in outs if isinstance(item.do[k], v.MOVE_STEPS) and len(out.tweens) == 1]
     if len(goes) < 2:
         return
     first = goes[0][1].tweens[0]

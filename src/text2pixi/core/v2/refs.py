@@ -11,6 +11,7 @@ itself loses that place when another is placed by it. Deterministic, so a source
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from text2pixi.core.v2.language import Item, V2Scene
@@ -47,13 +48,28 @@ SHAPE_WORDS = {"circle": "circle", "ball": "circle", "square": "square", "rect":
 """Words a reference may name a shape by."""
 
 
+def references(item: Item) -> list[str | None]:
+    """The item names ``item`` refers to: its ``of``, its ``after`` and each step's ``of`` (None where unset)."""
+    return [item.of, item.after, *(getattr(step, "of", None) for step in item.do)]
+
+
+def repoint(item: Item, moved: Mapping[str, str]) -> Item:
+    """``item`` with each reference to a key of ``moved`` naming its value instead (an item renamed, or added
+    under another name than the reference wrote)."""
+    update: dict[str, Any] = {key: moved[ref] for key in ("of", "after") if (ref := getattr(item, key)) in moved}
+    if any(getattr(step, "of", None) in moved for step in item.do):
+        update["do"] = [step.model_copy(update={"of": moved[str(ref)]})
+                        if (ref := getattr(step, "of", None)) in moved else step for step in item.do]
+    return item.model_copy(update=update) if update else item
+
+
 def _shapes_from_refs(scene: V2Scene) -> V2Scene:
     """An item that wrote no shape becomes the shape another item's reference names, when no item has that
     shape and it is the only item without one ("a star above a green triangle" written
     ``{"shape":"star","at":"above","of":"triangle"},{"color":"green"}``: the reference says what the other is)."""
     items = list(scene.items)
     for k, item in enumerate(scene.items):
-        for ref in (item.of, item.after, *(getattr(step, "of", None) for step in item.do)):
+        for ref in references(item):
             shape = SHAPE_WORDS.get(ref.lower()) if isinstance(ref, str) else None
             if shape is None or any(i.shape == shape or i.id == ref for i in items):
                 continue
@@ -160,7 +176,6 @@ def dangling(scene: V2Scene) -> list[str]:
     may name an item that comes later: a preview waits for it rather than guess)."""
     names = set(item_names(scene.items))
     words = set().union(*(_aliases(i) for i in scene.items))
-    refs = [r for item in scene.items
-            for r in (item.of, item.after, *(getattr(step, "of", None) for step in item.do))]
+    refs = [r for item in scene.items for r in references(item)]
     return [r for r in refs if isinstance(r, str) and r not in names and r.lower() not in words
             and r.lower() not in STAGE_WORDS]

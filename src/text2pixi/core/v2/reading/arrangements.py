@@ -23,10 +23,11 @@ import re
 from typing import Any, get_args
 
 from text2pixi.core.colors import CSS_COLOR_NAMES
-from text2pixi.core.edit_words import kinds_named
+from text2pixi.core.edit_words import NUMBER_WORDS, kinds_named
 from text2pixi.core.v2.language import Anchor, Item, V2Scene
 from text2pixi.core.v2.layout import item_names
 from text2pixi.core.v2.reading.nouns import is_named, kind_of, objects_named
+from text2pixi.core.v2.refs import references
 
 LAYOUTS = {
     "ring": re.compile(r"\bin an? (?:circle|ring|circular)\b|\ban? ring of\b|\b(?:arranged|placed|spaced|positioned|"
@@ -38,8 +39,6 @@ LAYOUTS = {
                       r"|\bside by side\b|\bnext to (?:each other|one another)\b|\bhorizontally\b"),
 }
 """What the sentence says copies are arranged in (a row is the default)."""
-NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-           "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16}
 ADJECTIVES = frozenset(CSS_COLOR_NAMES) | {"dark", "light", "bright", "pale", "big", "small", "large", "tiny",
                                            "huge", "little", "medium", "identical", "equal", "matching"}
 """Words allowed between a number and its noun ("two big orange squares")."""
@@ -100,7 +99,7 @@ def _strays(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     fixed = [items[k] for k in kept]
     moved = {names[k] for k in range(len(items)) if k not in kept}
     moved |= {names[k] for k, new in zip(kept, item_names(fixed), strict=True) if names[k] != new}
-    refs = {r for i in scene.items for r in (i.of, i.after, *(getattr(s, "of", None) for s in i.do)) if r}
+    refs = {r for i in scene.items for r in references(i) if r}
     return (scene, []) if refs & moved else (scene.model_copy(update={"items": fixed}), fixes)
 
 
@@ -109,7 +108,7 @@ def numbered(prompt: str) -> list[tuple[int, set[str]]]:
     when the sentence counts more than once ("three rows of three circles" are nine)."""
     words, found, counts = re.findall(r"[a-z0-9]+", prompt.lower()), [], 0
     for k, word in enumerate(words):
-        n = NUMBERS.get(word) or (int(word) if word.isdigit() else 0)
+        n = NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else 0)
         if n >= 2 and words[k + 1:k + 2] and words[k + 1] not in UNITS:
             counts += 1
         for noun in words[k + 1:k + 4] if n >= 2 else []:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from text2pixi.core.edit_words import tokens
+from text2pixi.core.edit_words import NUMBER_WORDS, tokens
 from text2pixi.core.v2.language import V2Scene, verb_of
 from text2pixi.core.v2.motion import LOOPING
 
@@ -55,7 +55,8 @@ def add_loops(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     return (scene.model_copy(update={"items": items}), fixes) if fixes else (scene, [])
 
 
-NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+NUMBERS = {word: n for word, n in NUMBER_WORDS.items() if n <= 10}
+"""Counts of plays spelled out, up to ten."""
 COUNT = re.compile(r"\b(?:(twice|thrice)|(\d+|" + "|".join(NUMBERS) + r") times)\b(?!\s+(?:as|its|the|their|"
                    r"bigger|larger|smaller|faster|slower|longer|wider|taller|more|less|over)\b)")
 """A count of repetitions; not a factor ("twice as big", "three times its size", "twice the size")."""

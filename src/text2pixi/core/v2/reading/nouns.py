@@ -19,11 +19,11 @@ scenes only (:mod:`text2pixi.core.v2.reading`).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from text2pixi.core.edit_words import kinds_named
 from text2pixi.core.v2.language import Item, V2Scene
 from text2pixi.core.v2.layout import item_names
+from text2pixi.core.v2.refs import repoint
 
 SHAPES = {"circle": "circle", "ball": "circle", "square": "square", "rectangle": "rect", "bar": "rect",
           "box": "rect", "block": "rect", "ellipse": "ellipse", "oval": "ellipse", "triangle": "triangle",
@@ -114,15 +114,7 @@ def _renamed(scene: V2Scene, items: list[Item]) -> V2Scene:
     """``scene`` with ``items``, whose references still name the items they named: a new shape renames its item
     (``circle`` becomes ``rect``) and the items after it of either shape (``circle2`` becomes ``circle``)."""
     moved = {old: new for old, new in zip(item_names(scene.items), item_names(items), strict=True) if old != new}
-
-    def point(item: Item) -> Item:
-        update: dict[str, Any] = {key: moved[ref] for key in ("of", "after") if (ref := getattr(item, key)) in moved}
-        if any(getattr(step, "of", None) in moved for step in item.do):
-            update["do"] = [step.model_copy(update={"of": moved[str(ref)]})
-                            if (ref := getattr(step, "of", None)) in moved else step for step in item.do]
-        return item.model_copy(update=update) if update else item
-
-    return scene.model_copy(update={"items": [point(item) for item in items] if moved else items})
+    return scene.model_copy(update={"items": [repoint(item, moved) for item in items] if moved else items})
 
 
 def _by_colour(scene: V2Scene, prompt: str, bare: list[int]) -> tuple[V2Scene, list[str]]:

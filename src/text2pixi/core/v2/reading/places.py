@@ -25,16 +25,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from text2pixi.core.v2.language import FallStep, MoveStep, SlideStep, ToStep, V2Scene, XyStep
+from text2pixi.core.v2.language import MOVE_STEPS, FallStep, MoveStep, SlideStep, ToStep, V2Scene
 
 _CORNER = r"(top|upper|bottom|lower)[ -](left|right)(?: corner| hand corner)?"
 _PLACE = re.compile(r"\b(?:to|towards|reaches|reach|hits|as far as) the (?:" + _CORNER
                     + r"|(left|right|top|bottom) (edge|side)|(centre|center|middle))\b")
 VERTICAL = {"top": "top", "upper": "top", "bottom": "bottom", "lower": "bottom"}
 """A corner's vertical word, as an anchor names it ("upper left" is top-left)."""
-MOVES = (MoveStep, ToStep, XyStep)
-"""Steps that move an item across the stage."""
-GOES = (*MOVES, SlideStep, FallStep)
+GOES = (*MOVE_STEPS, SlideStep, FallStep)
 """Steps that take an item somewhere."""
 ENTERS = re.compile(r"\b(?:in from|from the|from off|enters?|entering|(?:slides?|sliding|comes?|coming|flies|flying|"
                     r"drops?|dropping|moves?|moving) in|appears?|appearing)\b")
@@ -89,7 +87,7 @@ def go_to_named_place(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     place = destination(prompt)
     if place is None:
         return scene, []
-    found = _one_step(scene, MOVES)
+    found = _one_step(scene, MOVE_STEPS)
     if found is None or not isinstance(scene.items[found[0]].do[found[1]], MoveStep):
         found = _slide_to(scene, prompt, place)
     if found is None:

@@ -13,13 +13,12 @@ the first item that refers to it, and the references name it. English only, fres
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from text2pixi.core.colors import CSS_COLOR_NAMES
 from text2pixi.core.v2.language import Item, V2Scene
 from text2pixi.core.v2.layout import item_names
 from text2pixi.core.v2.reading.mentions import NOUNS
-from text2pixi.core.v2.refs import dangling
+from text2pixi.core.v2.refs import dangling, references, repoint
 
 SIZES = {"tiny": "tiny", "small": "small", "little": "small", "medium": "medium", "large": "large", "big": "large",
          "huge": "huge", "giant": "huge"}
@@ -37,18 +36,6 @@ def _could_be(item: Item, shape: str, color: str | None) -> bool:
     return same or (item.color is not None and item.color.lower() == color)
 
 
-def _refs(item: Item) -> list[str | None]:
-    return [item.of, item.after, *(getattr(step, "of", None) for step in item.do)]
-
-
-def _point(item: Item, word: str, name: str) -> Item:
-    """``item`` with its references to ``word`` naming ``name``."""
-    update: dict[str, Any] = {key: name for key in ("of", "after") if getattr(item, key) == word}
-    if any(getattr(step, "of", None) == word for step in item.do):
-        update["do"] = [s.model_copy(update={"of": name}) if getattr(s, "of", None) == word else s for s in item.do]
-    return item.model_copy(update=update) if update else item
-
-
 def add_missing_referents(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[str]]:
     """``scene`` with each object a reference names and the reply left out added (see the module doc)."""
     fixes: list[str] = []
@@ -58,7 +45,7 @@ def add_missing_referents(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[st
             continue
         size, color, noun = phrases[0].groups()
         shape = NOUNS[noun]
-        first = next(k for k, item in enumerate(scene.items) if word in _refs(item))
+        first = next(k for k, item in enumerate(scene.items) if word in references(item))
         if any(_could_be(item, shape, color) for k, item in enumerate(scene.items) if k != first):
             continue
         new = Item.model_validate({"shape": shape} | ({"color": color} if color else {})
@@ -68,7 +55,7 @@ def add_missing_referents(scene: V2Scene, prompt: str) -> tuple[V2Scene, list[st
         if item_names(items)[:first] + item_names(items)[first + 1:] != names:  # another item would be renamed
             continue
         name = item_names(items)[first]
-        items = [_point(item, word, name) for item in items]
+        items = [repoint(item, {word: name}) for item in items]
         scene = scene.model_copy(update={"items": items})
         fixes.append(f"item {name}: added, the {phrases[0].group()} the sentence names (the reply placed item "
                      f"{names[first]} by {word!r} and never wrote it)")

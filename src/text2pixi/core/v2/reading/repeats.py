@@ -9,12 +9,12 @@ instead), draw nothing the first does not: only the first is kept. Items another
 from __future__ import annotations
 
 from text2pixi.core.v2.language import V2Scene
+from text2pixi.core.v2.refs import references
 
 
 def drop_repeats(scene: V2Scene) -> tuple[V2Scene, list[str]]:
     """``scene`` without items that would exactly cover an earlier one, and what was dropped."""
-    named = {r for item in scene.items
-             for r in (item.of, item.after, *(getattr(step, "of", None) for step in item.do)) if r}
+    named = {r for item in scene.items for r in references(item) if r}
     seen: list[dict[str, object]] = []
     kept, fixes = [], []
     for item in scene.items:
