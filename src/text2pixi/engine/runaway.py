@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from text2pixi.core.edit_words import NUMBER_WORDS
 from text2pixi.core.errors import GenerationError, RunawayGeneration
 from text2pixi.core.progress import CLOSE, INSIDE, OPEN, JsonStrings
 
@@ -60,10 +61,8 @@ EXACT_REPEATS = 3
 NEAR_SLACK = 2
 """Near copies allowed beyond the copies asked for (a model adds a shadow or a second row)."""
 
-_NUMBER_WORDS = {
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "twenty": 20,
-    "pair": 2, "couple": 2, "dozen": 12,
+_NUMBER_WORDS = NUMBER_WORDS | {
+    "twenty": 20, "pair": 2, "couple": 2, "dozen": 12,
     # The eval's other languages: French, Spanish, German, Italian, Portuguese.
     "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "dix": 10, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
     "seis": 6, "diez": 10, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "zehn": 10, "due": 2,
